@@ -1,0 +1,73 @@
+import type { Attributes } from "@opentelemetry/api";
+import {
+  GEN_AI_CONVERSATION_ID,
+  LANGCHAIN_RUN_ID,
+  LANGCHAIN_RUN_NAME,
+  LANGCHAIN_RUN_PARENT_ID,
+  LANGCHAIN_RUN_TYPE,
+  LANGGRAPH_CHECKPOINT_NS,
+  LANGGRAPH_NODE,
+  LANGGRAPH_STEP,
+  LANGGRAPH_TRIGGERS,
+  METADATA,
+  SESSION_ID,
+  TAG_TAGS,
+  USER_ID,
+} from "../attribute-names.js";
+import { asString, putValue } from "./content.js";
+
+export interface RunIdentity {
+  runId: string;
+  parentRunId: string | undefined;
+  runType: string;
+  runName: string | undefined;
+  tags: string[] | undefined;
+  metadata: Record<string, unknown> | undefined;
+}
+
+/** Metadata keys that name the conversation; LangChain copies `configurable.thread_id` into metadata. */
+const CONVERSATION_KEYS = ["thread_id", "session_id", "conversation_id"] as const;
+
+/** Attributes every span gets: who the run is, its tags and metadata. */
+export function runAttributes(run: RunIdentity, maxContentLength: number): Attributes {
+  const attributes: Attributes = {
+    [LANGCHAIN_RUN_ID]: run.runId,
+    [LANGCHAIN_RUN_TYPE]: run.runType,
+  };
+  if (run.parentRunId !== undefined) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
+  if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
+  if (run.tags !== undefined && run.tags.length > 0) attributes[TAG_TAGS] = run.tags.filter((tag) => typeof tag === "string");
+  const metadata = run.metadata;
+  if (metadata !== undefined && Object.keys(metadata).length > 0) {
+    putValue(attributes, METADATA, metadata, maxContentLength);
+    putLangGraphAttributes(attributes, metadata);
+    for (const key of CONVERSATION_KEYS) {
+      const conversationId = scalarString(metadata[key]);
+      if (conversationId !== undefined) {
+        attributes[GEN_AI_CONVERSATION_ID] = conversationId;
+        attributes[SESSION_ID] = conversationId;
+        break;
+      }
+    }
+    const userId = scalarString(metadata["user_id"]);
+    if (userId !== undefined) attributes[USER_ID] = userId;
+  }
+  return attributes;
+}
+
+function putLangGraphAttributes(attributes: Attributes, metadata: Record<string, unknown>): void {
+  const node = asString(metadata["langgraph_node"]);
+  if (node === undefined) return;
+  attributes[LANGGRAPH_NODE] = node;
+  const step = metadata["langgraph_step"];
+  if (typeof step === "number") attributes[LANGGRAPH_STEP] = step;
+  const triggers = metadata["langgraph_triggers"];
+  if (Array.isArray(triggers)) attributes[LANGGRAPH_TRIGGERS] = triggers.filter((t): t is string => typeof t === "string");
+  const checkpointNs = asString(metadata["langgraph_checkpoint_ns"]);
+  if (checkpointNs !== undefined) attributes[LANGGRAPH_CHECKPOINT_NS] = checkpointNs;
+}
+
+function scalarString(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return asString(value);
+}

@@ -1,0 +1,367 @@
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import {
+  context,
+  diag,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Tracer,
+  type TracerProvider,
+} from "@opentelemetry/api";
+import {
+  ERROR_TYPE,
+  ERROR_TYPE_CANCELLED,
+  EVENT_AGENT_ACTION,
+  EVENT_AGENT_FINISH,
+  EVENT_CONTENT,
+  EVENT_TEXT,
+  GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  GEN_AI_TOOL_NAME,
+  LANGCHAIN_RUN_UNFINISHED,
+  LANGCHAIN_TOOL_STREAM_EVENTS,
+} from "./attribute-names.js";
+import { chainEndAttributes, chainSpanName, chainStartAttributes, putChainInput } from "./attributes/chain.js";
+import { asException, errorType, isCancellation } from "./attributes/error.js";
+import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
+import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
+import { lastIdSegment } from "./attributes/content.js";
+import { runAttributes, type RunIdentity } from "./attributes/run.js";
+import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
+import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
+import { describeError, toPayload } from "./payload.js";
+import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
+
+type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
+
+/**
+ * Turns every LangChain run it sees into an OpenTelemetry span, keyed by run ID: the run tree
+ * becomes the trace tree. Only the run lifecycle lives here; what goes on a span comes from
+ * the pure functions in `attributes/`, and open runs live in the `RunRegistry`.
+ */
+export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
+  name = "OpenTelemetryCallbackHandler";
+
+  private readonly options: ResolvedOptions;
+  private readonly tracer: Tracer;
+  private readonly runs: RunRegistry;
+
+  constructor(options?: OpenTelemetryCallbackHandlerOptions) {
+    const resolved = resolveOptions(options);
+    // Awaited, LangChain calls us inline: in the caller's async context (so a root run finds the
+    // caller's active span) and at the run's real start and end (its background queue makes both
+    // late under load). We do no I/O here, so awaiting us costs the chain nothing but our own work.
+    super({ _awaitHandler: true });
+    this.options = resolved;
+    this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
+    this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason) => this.endUnfinished(runId, run, reason));
+  }
+
+  /** The handler's state is its open runs: every copy LangChain asks for must share them. */
+  override copy(): this {
+    return this;
+  }
+
+  /** Number of runs whose span is still open. */
+  get openRunCount(): number {
+    return this.runs.size;
+  }
+
+  // ---- starts ------------------------------------------------------------------------------
+
+  override handleChatModelStart(
+    llm: Serialized,
+    messages: unknown[][],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.startModelRun("chat", llm, messages[0] ?? [], runId, parentRunId, extraParams, tags, metadata, runName);
+  }
+
+  override handleLLMStart(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId?: string,
+    extraParams?: Record<string, unknown>,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): void {
+    this.startModelRun("text_completion", llm, prompts, runId, parentRunId, extraParams, tags, metadata, runName);
+  }
+
+  /**
+   * Declared in LangChain's types as (chain, inputs, runId, runType, tags, metadata, runName,
+   * parentRunId), but the CallbackManager calls it in this order: trust the caller, not the type.
+   */
+  override handleChainStart(
+    chain: Serialized,
+    inputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runType?: string,
+    runName?: string,
+  ): void {
+    this.safely("handleChainStart", () => {
+      const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName, tags, metadata };
+      const attributes = chainStartAttributes(chain, inputs, this.options.captureContent, this.options.maxContentLength);
+      this.startRun(identity, chainSpanName(chain, runName), SpanKind.INTERNAL, attributes);
+    });
+  }
+
+  override handleToolStart(
+    tool: Serialized,
+    input: string,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+    toolCallId?: string,
+  ): void {
+    this.safely("handleToolStart", () => {
+      const start = { serialized: tool, input, runName, toolCallId };
+      const attributes = toolStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
+      const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName, tags, metadata };
+      this.startRun(identity, `execute_tool ${toolName(start)}`, SpanKind.INTERNAL, attributes);
+    });
+  }
+
+  override handleRetrieverStart(
+    retriever: Serialized,
+    query: string,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    name?: string,
+  ): void {
+    this.safely("handleRetrieverStart", () => {
+      const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
+      const attributes = retrieverStartAttributes(retrieverName, query, this.options.captureContent, this.options.maxContentLength);
+      const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: name, tags, metadata };
+      this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, attributes);
+    });
+  }
+
+  // ---- progress ----------------------------------------------------------------------------
+
+  /** Tokens are not events (one per token would swamp the span): only the first one's time is kept. */
+  override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
+    this.safely("handleLLMNewToken", () => this.markFirstChunk(runId));
+  }
+
+  override handleChatModelStreamEvent(event: unknown, runId: string): void {
+    this.safely("handleChatModelStreamEvent", () => {
+      if ((event as { event?: unknown } | null)?.event === "content-block-delta") this.markFirstChunk(runId);
+    });
+  }
+
+  override handleToolEvent(_chunk: unknown, runId: string): void {
+    this.safely("handleToolEvent", () => {
+      const run = this.runs.get(runId);
+      if (run !== undefined) run.streamEvents++;
+    });
+  }
+
+  override handleText(text: string, runId: string): void {
+    this.safely("handleText", () => this.addEvent(runId, EVENT_TEXT, {}, text));
+  }
+
+  override handleAgentAction(action: { tool?: unknown; toolInput?: unknown }, runId: string): void {
+    this.safely("handleAgentAction", () => {
+      const attributes: Attributes = typeof action?.tool === "string" ? { [GEN_AI_TOOL_NAME]: action.tool } : {};
+      this.addEvent(runId, EVENT_AGENT_ACTION, attributes, action?.toolInput);
+    });
+  }
+
+  override handleAgentEnd(finish: { returnValues?: unknown }, runId: string): void {
+    this.safely("handleAgentEnd", () => this.addEvent(runId, EVENT_AGENT_FINISH, {}, finish?.returnValues));
+  }
+
+  /** `dispatchCustomEvent(name, data)`: an event named by the user on the run that dispatched it. */
+  override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
+    this.safely("handleCustomEvent", () => this.addEvent(runId, String(eventName), {}, data));
+  }
+
+  // ---- ends --------------------------------------------------------------------------------
+
+  override handleLLMEnd(output: unknown, runId: string): void {
+    this.safely("handleLLMEnd", () => {
+      this.endRun(runId, modelEndAttributes(output, this.options.captureContent, this.options.maxContentLength));
+    });
+  }
+
+  override handleChainEnd(outputs: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: { inputs?: unknown }): void {
+    this.safely("handleChainEnd", () => {
+      const attributes = chainEndAttributes(outputs, this.options.captureContent, this.options.maxContentLength);
+      this.putLateInputs(attributes, kwargs);
+      this.endRun(runId, attributes);
+    });
+  }
+
+  override handleToolEnd(output: unknown, runId: string): void {
+    this.safely("handleToolEnd", () => {
+      this.endRun(runId, toolEndAttributes(output, this.options.captureContent, this.options.maxContentLength));
+    });
+  }
+
+  override handleRetrieverEnd(documents: unknown, runId: string): void {
+    this.safely("handleRetrieverEnd", () => {
+      this.endRun(runId, retrieverEndAttributes(documents, this.options.captureContent, this.options.maxContentLength));
+    });
+  }
+
+  override handleLLMError(error: unknown, runId: string): void {
+    this.safely("handleLLMError", () => this.failRun(runId, error));
+  }
+
+  override handleChainError(error: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: { inputs?: unknown }): void {
+    this.safely("handleChainError", () => this.failRun(runId, error, kwargs));
+  }
+
+  override handleToolError(error: unknown, runId: string): void {
+    this.safely("handleToolError", () => this.failRun(runId, error));
+  }
+
+  override handleRetrieverError(error: unknown, runId: string): void {
+    this.safely("handleRetrieverError", () => this.failRun(runId, error));
+  }
+
+  // ---- flushing ----------------------------------------------------------------------------
+
+  /** Exports what has ended. Serverless hosts call this (or `shutdown`) before they freeze. Never rejects. */
+  async forceFlush(): Promise<void> {
+    const provider = unwrapProvider(this.options.tracerProvider ?? trace.getTracerProvider());
+    const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
+    if (typeof flush !== "function") return;
+    try {
+      await flush.call(provider);
+    } catch (error) {
+      diag.warn(`langchain-otel: forceFlush failed: ${describeError(error)}`);
+    }
+  }
+
+  /** Ends every open run's span (marked `langchain.run.unfinished=shutdown`) and flushes. The provider stays the caller's to shut down. */
+  async shutdown(): Promise<void> {
+    this.safely("shutdown", () => this.runs.expireAll("shutdown"));
+    await this.forceFlush();
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  private startModelRun(
+    operation: ModelOperation,
+    llm: Serialized,
+    input: unknown[],
+    runId: string,
+    parentRunId: string | undefined,
+    extraParams: Record<string, unknown> | undefined,
+    tags: string[] | undefined,
+    metadata: Record<string, unknown> | undefined,
+    runName: string | undefined,
+  ): void {
+    this.safely(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", () => {
+      const start = { operation, serialized: llm, input, extraParams, metadata };
+      const attributes = modelStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
+      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName, tags, metadata };
+      this.startRun(identity, modelSpanName(operation, modelName(start)), SpanKind.CLIENT, attributes);
+    });
+  }
+
+  private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, attributes: Attributes): void {
+    if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
+    // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
+    const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
+    Object.assign(attributes, runAttributes(identity, this.options.maxContentLength));
+    const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
+    this.runs.add(identity.runId, {
+      span,
+      context: trace.setSpan(parentContext, span),
+      parentRunId: identity.parentRunId,
+      children: undefined,
+      startedAt: performance.now(),
+      firstChunkAt: undefined,
+      streamEvents: 0,
+    });
+  }
+
+  private endRun(runId: string, attributes: Attributes): void {
+    const run = this.runs.remove(runId);
+    if (run === undefined) return; // unknown, already ended, or swept
+    if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
+    run.span.setAttributes(attributes);
+    run.span.end();
+  }
+
+  private failRun(runId: string, error: unknown, kwargs?: { inputs?: unknown }): void {
+    const cancelled = isCancellation(error);
+    const run = this.runs.remove(runId, cancelled ? "cancelled" : "parent_ended");
+    if (run === undefined) return;
+    const attributes: Attributes = { [ERROR_TYPE]: errorType(error) };
+    this.putLateInputs(attributes, kwargs);
+    run.span.setAttributes(attributes);
+    run.span.recordException(asException(error));
+    run.span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
+    run.span.end();
+  }
+
+  /** Ends a run that will not end by itself: its TTL passed, its parent ended first, or we are shutting down. */
+  private endUnfinished(runId: string, run: OpenRun, reason: UnfinishedReason): void {
+    try {
+      run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
+      if (reason === "cancelled") {
+        run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
+        run.span.setStatus({ code: SpanStatusCode.ERROR, message: "cancelled with its parent run" });
+      }
+      run.span.end();
+    } catch (error) {
+      diag.warn(`langchain-otel: could not end unfinished run ${runId}: ${describeError(error)}`);
+    }
+  }
+
+  /** Streamed chains learn their input only at the end (their start sees an empty placeholder). */
+  private putLateInputs(attributes: Attributes, kwargs: { inputs?: unknown } | undefined): void {
+    if (this.options.captureContent && kwargs?.inputs !== undefined) putChainInput(attributes, kwargs.inputs, this.options.maxContentLength);
+  }
+
+  private markFirstChunk(runId: string): void {
+    const run = this.runs.get(runId);
+    if (run === undefined || run.firstChunkAt !== undefined) return;
+    run.firstChunkAt = performance.now();
+    run.span.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (run.firstChunkAt - run.startedAt) / 1000);
+  }
+
+  private addEvent(runId: string, name: string, attributes: Attributes, content: unknown): void {
+    const run = this.runs.get(runId);
+    if (run === undefined) return;
+    if (this.options.captureContent && content !== undefined) {
+      attributes[EVENT_CONTENT] = toPayload(content, this.options.maxContentLength).text;
+    }
+    run.span.addEvent(name, attributes);
+  }
+
+  /** No callback may throw into the user's chain, whatever it is fed. */
+  private safely(callback: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      diag.warn(`langchain-otel: ${callback} failed and was skipped: ${describeError(error)}`);
+    }
+  }
+}
+
+/** The global provider is a proxy until an SDK registers; flushing must reach the real one. */
+function unwrapProvider(provider: TracerProvider): TracerProvider {
+  const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate;
+  return typeof delegate === "function" ? delegate.call(provider) : provider;
+}

@@ -1,0 +1,2 @@
+export { OpenTelemetryCallbackHandler } from "./handler.js";
+export type { OpenTelemetryCallbackHandlerOptions } from "./options.js";

@@ -1,0 +1,94 @@
+import { diag, type TracerProvider } from "@opentelemetry/api";
+
+export interface OpenTelemetryCallbackHandlerOptions {
+  /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
+  tracerProvider?: TracerProvider;
+  /**
+   * Record prompts, messages, documents and tool payloads. Default `true`, unless the
+   * environment sets `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`.
+   * Structure, models and token usage are recorded either way.
+   */
+  captureContent?: boolean;
+  /** Cap, in characters, on each recorded payload attribute. Default 16384. */
+  maxContentLength?: number;
+  /** A run that has not ended after this many ms is ended, marked unfinished, and forgotten. Default 15 minutes. */
+  runTtlMs?: number;
+}
+
+export interface ResolvedOptions {
+  tracerProvider: TracerProvider | undefined;
+  captureContent: boolean;
+  maxContentLength: number;
+  runTtlMs: number;
+}
+
+export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
+export const DEFAULT_RUN_TTL_MS = 15 * 60_000;
+/** Below this a payload cannot hold the truncation marker and some content. */
+const MIN_CONTENT_LENGTH = 64;
+export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs"]);
+
+function fail(option: string, problem: string, fix: string): never {
+  throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
+}
+
+/**
+ * Unset or empty keeps the default (on). Otherwise OTel's rule for boolean variables applies:
+ * only "true" (any case) is true, and anything else turns capture off, with a warning.
+ */
+function captureContentFromEnv(env: Record<string, string | undefined>): boolean {
+  const raw = env[CAPTURE_CONTENT_ENV]?.trim().toLowerCase();
+  if (raw === undefined || raw === "" || raw === "true") return true;
+  if (raw !== "false") {
+    diag.warn(`langchain-otel: ${CAPTURE_CONTENT_ENV}="${env[CAPTURE_CONTENT_ENV]}" is not "true" or "false"; content capture is off.`);
+  }
+  return false;
+}
+
+/** Checks the constructor options and fills in defaults; throws a TypeError naming the bad option. */
+export function resolveOptions(
+  options: unknown,
+  env: Record<string, string | undefined> = process.env,
+): ResolvedOptions {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw new TypeError(
+      "OpenTelemetryCallbackHandler: options must be an object, e.g. new OpenTelemetryCallbackHandler({ captureContent: false }).",
+    );
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      fail(key, "is not an option", `Known options: ${[...KNOWN_OPTIONS].join(", ")}.`);
+    }
+  }
+
+  const { tracerProvider, captureContent, maxContentLength, runTtlMs } = given;
+  if (
+    tracerProvider !== undefined &&
+    (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
+  ) {
+    fail("tracerProvider", "has no getTracer() method", "Pass an OpenTelemetry TracerProvider, or leave it out to use the global one.");
+  }
+  if (captureContent !== undefined && typeof captureContent !== "boolean") {
+    fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+  }
+  if (
+    maxContentLength !== undefined &&
+    (typeof maxContentLength !== "number" || !Number.isInteger(maxContentLength) || maxContentLength < MIN_CONTENT_LENGTH)
+  ) {
+    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${String(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
+  }
+  if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
+    fail("runTtlMs", `must be a positive number of milliseconds, got ${String(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
+  }
+
+  return {
+    tracerProvider: tracerProvider as TracerProvider | undefined,
+    captureContent: (captureContent as boolean | undefined) ?? captureContentFromEnv(env),
+    maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
+    runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
+  };
+}

@@ -81,7 +81,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
-    this.startModelRun("chat", llm, messages[0] ?? [], runId, parentRunId, extraParams, tags, metadata, runName);
+    this.startModelRun("chat", llm, messages, runId, parentRunId, extraParams, tags, metadata, runName);
   }
 
   override handleLLMStart(
@@ -262,7 +262,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private startModelRun(
     operation: ModelOperation,
     llm: Serialized,
-    input: unknown[],
+    /** Chat: one message list per prompt (LangChain sends one); text completion: the prompts. */
+    inputs: unknown[],
     runId: string,
     parentRunId: string | undefined,
     extraParams: Record<string, unknown> | undefined,
@@ -271,7 +272,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName: string | undefined,
   ): void {
     this.safely(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", () => {
-      const start = { operation, serialized: llm, input, extraParams, metadata };
+      const input = operation === "chat" ? inputs[0] : inputs;
+      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata };
       const attributes = modelStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
       const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName, tags, metadata };
       this.startRun(identity, modelSpanName(operation, modelName(start)), SpanKind.CLIENT, attributes);

@@ -20,7 +20,11 @@ const MAX_DEPTH = 24;
 const SECRET_KEY = /(^|_)(api_?key|secret|secret_?key|client_?secret|password|passwd|authorization|auth_?token|access_?token|refresh_?token|session_?token|bearer_?token|private_?key|credentials?)$/;
 
 export function isSecretKey(key: string): boolean {
-  const snake = key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[-\s.]/g, "_").toLowerCase();
+  const snake = key
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2") // openAIApiKey -> openAI_ApiKey
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2") // -> open_AI_Api_Key
+    .replace(/[-\s.]/g, "_")
+    .toLowerCase();
   return SECRET_KEY.test(snake);
 }
 

@@ -9,11 +9,11 @@ import { z } from "zod";
 import { ScriptedChatModel } from "./scripted-chat-model.js";
 
 export class KeywordRetriever extends BaseRetriever {
-  lc_namespace = ["test", "retrievers"];
+  override lc_namespace = ["test", "retrievers"];
   constructor(private readonly documents: Document[]) {
     super({});
   }
-  async _getRelevantDocuments(query: string): Promise<Document[]> {
+  override async _getRelevantDocuments(query: string): Promise<Document[]> {
     const words = query.toLowerCase().split(/\W+/).filter(Boolean);
     return this.documents.filter((document) => words.some((word) => document.pageContent.toLowerCase().includes(word)));
   }

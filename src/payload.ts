@@ -19,13 +19,22 @@ const MAX_DEPTH = 24;
  */
 const SECRET_KEY = /(^|_)(api_?key|secret|secret_?key|client_?secret|password|passwd|authorization|auth_?token|access_?token|refresh_?token|session_?token|bearer_?token|private_?key|credentials?)$/;
 
+/** Keys repeat across runs (metadata, messages): the answer per key is cached, within a bound. */
+const secretKeyCache = new Map<string, boolean>();
+const SECRET_KEY_CACHE_LIMIT = 4096;
+
 export function isSecretKey(key: string): boolean {
+  let secret = secretKeyCache.get(key);
+  if (secret !== undefined) return secret;
   const snake = key
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2") // openAIApiKey -> openAI_ApiKey
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2") // -> open_AI_Api_Key
     .replace(/[-\s.]/g, "_")
     .toLowerCase();
-  return SECRET_KEY.test(snake);
+  secret = SECRET_KEY.test(snake);
+  if (secretKeyCache.size >= SECRET_KEY_CACHE_LIMIT) secretKeyCache.clear();
+  secretKeyCache.set(key, secret);
+  return secret;
 }
 
 /** LangChain's serialized secret marker: `{ lc: 1, type: "secret", id: ["OPENAI_API_KEY"] }`. */
@@ -58,15 +67,14 @@ export function textPayload(text: string, maxLength: number): Payload {
  */
 export function toPayload(value: unknown, maxLength: number): Payload {
   if (typeof value === "string") return textPayload(value, maxLength);
-  const walk = new PlainWalk(maxLength);
-  let json: string;
+  let written: { json: string; cut: boolean };
   try {
-    json = JSON.stringify(walk.plain(value, 0)) ?? "null";
+    written = JsonWriter.write(value, maxLength);
   } catch (error) {
-    json = JSON.stringify(`[unserialisable: ${describeError(error)}]`);
+    written = { json: JSON.stringify(`[unserialisable: ${describeError(error)}]`), cut: false };
   }
-  const capped = capText(json, maxLength);
-  const truncated = capped.truncated || walk.cut;
+  const capped = capText(written.json, maxLength);
+  const truncated = capped.truncated || written.cut;
   return { text: capped.text, mimeType: capped.truncated ? "text/plain" : "application/json", truncated };
 }
 
@@ -80,130 +88,170 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * Copies a value into plain JSON data. `budget` counts characters still to spend: once it is
- * spent the walk stops descending, so a huge input costs about `maxLength` work, not its size.
+ * Writes a value as JSON text, directly (no intermediate copy: payloads are on every span).
+ * Once `maxLength` characters are written it stops descending, so a huge input costs about
+ * `maxLength` work, not its size; what it leaves out it says it left out.
  */
-class PlainWalk {
-  private budget: number;
+class JsonWriter {
+  private out = "";
   private readonly ancestors = new Set<object>();
-  /** Set when the walk itself dropped or shortened something. */
+  /** Set when the writer itself dropped or shortened something. */
   cut = false;
 
-  constructor(maxLength: number) {
-    this.budget = maxLength;
+  constructor(private readonly maxLength: number) {}
+
+  static write(value: unknown, maxLength: number): { json: string; cut: boolean } {
+    const writer = new JsonWriter(maxLength);
+    if (!writer.value(value, 0)) writer.out = "null";
+    return { json: writer.out, cut: writer.cut };
   }
 
-  plain(value: unknown, depth: number): unknown {
+  private get exhausted(): boolean {
+    return this.out.length >= this.maxLength;
+  }
+
+  /** Appends `value`; false when it has no JSON form (undefined), so an object omits its key. */
+  private value(value: unknown, depth: number): boolean {
     switch (typeof value) {
       case "string":
-        return this.string(value);
+        this.string(value);
+        return true;
       case "number":
-        this.budget -= 8;
-        return Number.isFinite(value) ? value : String(value);
+        this.out += Number.isFinite(value) ? String(value) : `"${String(value)}"`;
+        return true;
       case "boolean":
-        this.budget -= 5;
-        return value;
+        this.out += value ? "true" : "false";
+        return true;
       case "bigint":
-        return this.string(value.toString());
-      case "undefined":
-        return undefined;
       case "symbol":
-        return this.string(value.toString());
+        this.string(value.toString());
+        return true;
       case "function":
-        return this.string(`[function ${value.name || "anonymous"}]`);
+        this.string(`[function ${value.name || "anonymous"}]`);
+        return true;
+      case "undefined":
+        return false;
       default:
-        return value === null ? null : this.object(value as object, depth);
+        if (value === null) this.out += "null";
+        else this.object(value as object, depth);
+        return true;
     }
   }
 
-  private string(value: string): string {
-    const room = Math.max(0, Math.min(value.length, this.budget));
-    this.budget -= value.length + 2;
-    if (room === value.length) return value;
+  private string(value: string): void {
+    const room = Math.max(0, Math.min(value.length, this.maxLength - this.out.length));
+    if (room === value.length) {
+      this.out += JSON.stringify(value);
+      return;
+    }
     this.cut = true;
-    return value.slice(0, room) + truncationMarker(room, value.length);
+    this.out += JSON.stringify(value.slice(0, room) + truncationMarker(room, value.length));
   }
 
-  private object(value: object, depth: number): unknown {
-    if (this.ancestors.has(value)) return "[circular]";
+  private object(value: object, depth: number): void {
+    if (this.ancestors.has(value)) return this.string("[circular]");
     if (depth >= MAX_DEPTH) {
       this.cut = true;
-      return "[too deep]";
+      return this.string("[too deep]");
     }
-    const binary = binaryDescription(value);
-    if (binary !== undefined) return this.string(binary);
-    if (value instanceof Date) return this.string(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
-    if (isLcSecret(value)) return REDACTED;
-
+    const mark = this.out.length;
     this.ancestors.add(value);
     try {
-      return this.container(value, depth);
+      this.container(value, depth);
     } catch (error) {
-      return this.string(`[unreadable: ${describeError(error)}]`);
+      // Whatever part of it was written is dropped: the text stays valid JSON.
+      this.out = this.out.slice(0, mark);
+      this.string(`[unreadable: ${describeError(error)}]`);
     } finally {
       this.ancestors.delete(value);
     }
   }
 
-  private container(value: object, depth: number): unknown {
-    if (value instanceof Error) {
-      return { name: this.plain(value.name, depth + 1), message: this.plain(value.message, depth + 1) };
-    }
-    if (Array.isArray(value) || value instanceof Set) return this.list([...value], depth);
-    if (value instanceof Map) return this.record([...value.entries()].map(([k, v]) => [String(k), () => v]), depth);
+  private container(value: object, depth: number): void {
+    const binary = binaryDescription(value);
+    if (binary !== undefined) return this.string(binary);
+    if (value instanceof Date) return this.string(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
+    if (isLcSecret(value)) return this.string(REDACTED);
+    if (value instanceof Error) return this.record({ name: value.name, message: value.message }, depth);
+    if (Array.isArray(value)) return this.list(value, depth);
+    if (value instanceof Set) return this.list([...value], depth);
+    if (value instanceof Map) return this.record(Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), v])), depth);
+    if (isLangChainMessage(value)) return this.record(messageFields(value), depth);
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") {
       const replaced: unknown = toJSON.call(value);
-      if (replaced !== value) return this.plain(replaced, depth + 1);
+      if (replaced !== value) {
+        if (!this.value(replaced, depth + 1)) this.out += "null";
+        return;
+      }
     }
-    return this.record(
-      Object.keys(value).map((key) => [key, () => (value as Record<string, unknown>)[key]]),
-      depth,
-    );
+    this.record(value as Record<string, unknown>, depth);
   }
 
-  private list(items: unknown[], depth: number): unknown[] {
-    const out: unknown[] = [];
-    for (const item of items) {
-      if (this.budget <= 0) {
+  private list(items: readonly unknown[], depth: number): void {
+    this.out += "[";
+    for (let index = 0; index < items.length; index++) {
+      if (index > 0) this.out += ",";
+      if (this.exhausted) {
         this.cut = true;
-        out.push(`[${items.length - out.length} more items]`);
+        this.out += `"[${items.length - index} more items]"`;
         break;
       }
-      const plain = this.plain(item, depth + 1);
-      out.push(plain === undefined ? null : plain);
+      if (!this.value(items[index], depth + 1)) this.out += "null";
     }
-    return out;
+    this.out += "]";
   }
 
-  /** Entries are read lazily so that one throwing getter spoils only its own key. */
-  private record(entries: Array<[string, () => unknown]>, depth: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+  /** Each key is read on its own, so that one throwing getter spoils only its own key. */
+  private record(value: Record<string, unknown>, depth: number): void {
+    const keys = Object.keys(value);
+    this.out += "{";
     let written = 0;
-    for (const [key, read] of entries) {
-      if (this.budget <= 0) {
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      if (this.exhausted) {
         this.cut = true;
-        out["[truncated]"] = `${entries.length - written} more keys`;
+        this.out += `${written > 0 ? "," : ""}"[truncated]":"${keys.length - index} more keys"`;
         break;
-      }
-      written++;
-      this.budget -= key.length + 4;
-      if (isSecretKey(key)) {
-        out[key] = REDACTED;
-        continue;
       }
       let item: unknown;
-      try {
-        item = read();
-      } catch (error) {
-        out[key] = this.string(`[unreadable: ${describeError(error)}]`);
-        continue;
+      if (isSecretKey(key)) {
+        item = REDACTED;
+      } else {
+        try {
+          item = value[key];
+        } catch (error) {
+          item = `[unreadable: ${describeError(error)}]`;
+        }
       }
-      const plain = this.plain(item, depth + 1);
-      if (plain !== undefined) out[key] = plain;
+      if (item === undefined) continue;
+      this.out += `${written > 0 ? "," : ""}${JSON.stringify(key)}:`;
+      written++;
+      this.value(item, depth + 1);
     }
-    return out;
+    this.out += "}";
   }
+}
+
+/**
+ * LangChain messages are the bulk of chain and graph payloads; their own `toJSON` (a full
+ * serialization with aliases and secret maps) costs more than the rest of a span. Their
+ * meaningful fields are copied instead.
+ */
+function isLangChainMessage(value: object): value is Record<string, unknown> {
+  const fields = value as { lc_serializable?: unknown; lc_namespace?: unknown; type?: unknown };
+  return typeof fields.type === "string" && "content" in value && Array.isArray(fields.lc_namespace) && fields.lc_namespace[1] === "messages";
+}
+
+const MESSAGE_FIELDS = ["type", "content", "name", "id", "tool_calls", "tool_call_id", "status", "usage_metadata"] as const;
+
+function messageFields(message: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of MESSAGE_FIELDS) {
+    const field = message[key];
+    if (field !== undefined && field !== null && !(Array.isArray(field) && field.length === 0)) fields[key] = field;
+  }
+  return fields;
 }
 
 function binaryDescription(value: object): string | undefined {

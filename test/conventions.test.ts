@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
-import { RunnableLambda } from "@langchain/core/runnables";
+import { Runnable, RunnableLambda, type RunnableConfig } from "@langchain/core/runnables";
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { FakeLLM } from "@langchain/core/utils/testing";
 import { createTestTracing } from "./support/tracing.js";
@@ -157,5 +157,29 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     for await (const chunk of await chain.stream("hey", { callbacks: [tracing.handler] })) out += chunk;
     expect(out).toBe("HEY!");
     expect(JSON.parse(String(tracing.span("RunnableSequence").attributes["input.value"]))).toEqual({ input: "hey" });
+  });
+
+  it("records agent actions, agent finish and text as events of the run that reported them", async () => {
+    // A legacy-style agent step: it reports through its own run manager, as AgentExecutor does.
+    class PlannerStep extends Runnable<string, string> {
+      lc_namespace = ["test"];
+      override async invoke(input: string, options?: RunnableConfig): Promise<string> {
+        return this._callWithConfig(async (question: string, _config, runManager) => {
+          await runManager?.handleText("thinking about it");
+          await runManager?.handleAgentAction({ tool: "search_docs", toolInput: { query: question }, log: "" });
+          await runManager?.handleAgentEnd({ returnValues: { output: "done" }, log: "" });
+          return "done";
+        }, input, options);
+      }
+    }
+    const tracing = createTestTracing();
+    await new PlannerStep().invoke("traces?", { callbacks: [tracing.handler] });
+
+    const events = tracing.span("PlannerStep").events;
+    expect(events.map((e) => e.name)).toEqual(["langchain.text", "langchain.agent.action", "langchain.agent.finish"]);
+    expect(events[0]?.attributes?.["langchain.event.content"]).toBe("thinking about it");
+    expect(events[1]?.attributes?.["gen_ai.tool.name"]).toBe("search_docs");
+    expect(JSON.parse(String(events[1]?.attributes?.["langchain.event.content"]))).toEqual({ query: "traces?" });
+    expect(JSON.parse(String(events[2]?.attributes?.["langchain.event.content"]))).toEqual({ output: "done" });
   });
 });

@@ -5,6 +5,7 @@ import { StringOutputParser } from "@langchain/core/output_parsers";
 import { RunnableLambda, RunnableParallel } from "@langchain/core/runnables";
 import { SpanKind } from "@opentelemetry/api";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { createTestTracing, assertRunTree, parentSpanId } from "./support/tracing.js";
 import { buildAgent } from "./support/agent.js";
 import { OpenTelemetryCallbackHandler } from "../src/index.js";
@@ -146,6 +147,7 @@ describe("the run tree becomes the trace tree", () => {
     const chain = RunnableLambda.from((x: number) => x + 1).pipe((x: number) => x * 2);
 
     await chain.invoke(1, { callbacks: [tracing.handler, other] });
+    await awaitAllCallbacks(); // the plain-object handler runs in LangChain's background queue
 
     const runIds = tracing.spans().map((s) => String(s.attributes["langchain.run.id"]));
     expect(runIds).toHaveLength(3);

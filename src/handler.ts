@@ -112,7 +112,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.safely("handleChainStart", () => {
-      const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName, tags, metadata };
+      const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: runName ?? lastIdSegment(chain), tags, metadata };
       const attributes = chainStartAttributes(chain, inputs, this.options.captureContent, this.options.maxContentLength);
       this.startRun(identity, chainSpanName(chain, runName), SpanKind.INTERNAL, attributes);
     });
@@ -131,7 +131,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.safely("handleToolStart", () => {
       const start = { serialized: tool, input, runName, toolCallId };
       const attributes = toolStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
-      const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName, tags, metadata };
+      const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: toolName(start), tags, metadata };
       this.startRun(identity, `execute_tool ${toolName(start)}`, SpanKind.INTERNAL, attributes);
     });
   }
@@ -148,7 +148,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.safely("handleRetrieverStart", () => {
       const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
       const attributes = retrieverStartAttributes(retrieverName, query, this.options.captureContent, this.options.maxContentLength);
-      const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: name, tags, metadata };
+      const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: retrieverName, tags, metadata };
       this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, attributes);
     });
   }
@@ -275,7 +275,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const input = operation === "chat" ? inputs[0] : inputs;
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata };
       const attributes = modelStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
-      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName, tags, metadata };
+      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
       this.startRun(identity, modelSpanName(operation, modelName(start)), SpanKind.CLIENT, attributes);
     });
   }

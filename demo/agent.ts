@@ -1,0 +1,85 @@
+/**
+ * `npm run demo`: runs a LangGraph support agent offline (scripted model, in-memory help center,
+ * no API key), traced with OpenTelemetryCallbackHandler, and prints the trace as a tree.
+ * When an OTLP endpoint answers (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, default localhost:4318),
+ * the trace is also exported there and the Jaeger link is printed.
+ */
+import { AIMessageChunk, HumanMessage } from "@langchain/core/messages";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { OpenTelemetryCallbackHandler } from "../src/index.js";
+import { setupTracing } from "../src/setup.js";
+import { otlpTracesUrlFromEnv, probeOtlpEndpoint } from "./otlp-endpoint.js";
+import { createSupportAgent, SUPPORT_QUESTION } from "./support-agent.js";
+import { renderTraceTree } from "./trace-tree.js";
+
+const SERVICE_NAME = "langchain-otel-demo";
+const JAEGER_UI_URL = (process.env.JAEGER_UI_URL || "http://localhost:16686").replace(/\/+$/, "");
+
+async function main(): Promise<void> {
+  const tracesUrl = otlpTracesUrlFromEnv();
+  const probe = await probeOtlpEndpoint(tracesUrl);
+
+  // The in-memory copy feeds the tree below; the OTLP exporter is added only when someone listens.
+  const spansInMemory = new InMemorySpanExporter();
+  const tracing = setupTracing({
+    serviceName: SERVICE_NAME,
+    spanProcessors: [new SimpleSpanProcessor(spansInMemory)],
+    ...(probe.reachable ? {} : { traceExporter: null }),
+  });
+  const handler = new OpenTelemetryCallbackHandler();
+  const agent = createSupportAgent();
+
+  console.log(`Question: ${SUPPORT_QUESTION}\n`);
+  process.stdout.write("Answer (streamed): ");
+  const traceId = await trace.getTracer(SERVICE_NAME).startActiveSpan("demo request", async (rootSpan) => {
+    try {
+      const stream = await agent.stream(
+        { messages: [new HumanMessage(SUPPORT_QUESTION)] },
+        { streamMode: "messages", callbacks: [handler] },
+      );
+      for await (const [message, metadata] of stream) {
+        const isAgentText = metadata.langgraph_node === "agent" && AIMessageChunk.isInstance(message) && message.text !== "";
+        if (isAgentText) process.stdout.write(message.text);
+      }
+      process.stdout.write("\n\n");
+    } catch (error) {
+      rootSpan.recordException(error instanceof Error ? error : String(error));
+      rootSpan.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      throw error;
+    } finally {
+      rootSpan.end();
+    }
+    return rootSpan.spanContext().traceId;
+  });
+
+  await handler.shutdown(); // ends any run left open, so the tree is complete
+  console.log(renderTraceTree(spansInMemory.getFinishedSpans()));
+  console.log();
+
+  if (probe.reachable) {
+    try {
+      await tracing.forceFlush({ timeoutMillis: 5_000 });
+      const status = probe.httpStatus >= 400 ? ` (the probe got HTTP ${probe.httpStatus}: check OTEL_EXPORTER_OTLP_HEADERS)` : "";
+      console.log(`Exported to ${tracesUrl}${status}.`);
+      console.log(`Open in Jaeger: ${JAEGER_UI_URL}/trace/${traceId}`);
+    } catch (error) {
+      console.log(`Export to ${tracesUrl} failed: ${describeFlushError(error)}`);
+    }
+  } else {
+    console.log(`No OTLP endpoint at ${tracesUrl} (${probe.reason}): the trace above was kept in memory only.`);
+    console.log("Start Jaeger with `docker compose up -d` (or set OTEL_EXPORTER_OTLP_ENDPOINT) and run again to export it.");
+  }
+  await tracing.shutdown();
+}
+
+/** The provider rejects a flush with an array of per-processor errors. */
+function describeFlushError(error: unknown): string {
+  const errors = Array.isArray(error) ? error : [error];
+  return errors.map((item) => (item instanceof Error ? item.message : String(item))).join("; ");
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,225 @@
+/**
+ * `langchain-otel/setup`: an optional one-call OpenTelemetry tracing set-up for Node.
+ *
+ * The main entry (`langchain-otel`) never imports this file: users who already run their own
+ * SDK or a vendor distro skip it, and the SDK packages it needs are optional peer dependencies.
+ *
+ * Which environment variables are read, and by whom:
+ * - Read here (through the SDK's own `envDetector`, not re-parsed): `OTEL_SERVICE_NAME`,
+ *   `OTEL_RESOURCE_ATTRIBUTES`. They override the `serviceName` / `resourceAttributes` options,
+ *   so one build can be renamed per deployment. (The SDK's tracer provider itself does not read
+ *   them: without this step every span would say `unknown_service:node`.)
+ * - Read by `OTLPTraceExporter` itself: `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`),
+ *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`,
+ *   `_TIMEOUT`, `_COMPRESSION`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`. It always
+ *   sends OTLP/JSON over HTTP; `OTEL_EXPORTER_OTLP_PROTOCOL` is read by nobody here.
+ * - Read by `BatchSpanProcessor` itself: `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`,
+ *   `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+ * - Read by `BasicTracerProvider` itself: `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+ *   `OTEL_SPAN_*_LIMIT`, `OTEL_ATTRIBUTE_*_LIMIT`.
+ * - Not read by anyone here: `OTEL_TRACES_EXPORTER`, `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`
+ *   (those belong to `@opentelemetry/sdk-node`); use the `traceExporter` option instead.
+ */
+import { context, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+
+export interface SetupTracingOptions {
+  /**
+   * `service.name` of every span. A default: `OTEL_SERVICE_NAME` (or `service.name` in
+   * `OTEL_RESOURCE_ATTRIBUTES`) wins when set. Default: the SDK's `unknown_service:<argv0>`.
+   */
+  serviceName?: string;
+  /** More resource attributes (e.g. `deployment.environment.name`); `OTEL_RESOURCE_ATTRIBUTES` wins per key. */
+  resourceAttributes?: Attributes;
+  /**
+   * Where the batch span processor sends spans. Default: an `OTLPTraceExporter` (OTLP/JSON over
+   * HTTP, configured by the `OTEL_EXPORTER_OTLP_*` variables). `null`: no batch export at all,
+   * only the `spanProcessors` given.
+   */
+  traceExporter?: SpanExporter | null;
+  /** Extra span processors, run before the batch one (e.g. a `SimpleSpanProcessor` over an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+  /**
+   * Register the provider and an `AsyncLocalStorageContextManager` as the process-wide globals
+   * of `@opentelemetry/api` (default true). With false, nothing global changes: hand
+   * `tracing.tracerProvider` to the handler yourself.
+   */
+  registerGlobally?: boolean;
+}
+
+export interface Tracing {
+  /** The provider: pass it to `new OpenTelemetryCallbackHandler({ tracerProvider })` when not registered globally. */
+  readonly tracerProvider: BasicTracerProvider;
+  /** Export every ended span now. Rejects if a processor fails or takes longer than `timeoutMillis` (default 30 s). */
+  forceFlush(options?: { timeoutMillis?: number }): Promise<void>;
+  /** Flush, stop exporting, and unregister the globals this call registered. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SetupTracingOptions>([
+  "serviceName",
+  "resourceAttributes",
+  "traceExporter",
+  "spanProcessors",
+  "registerGlobally",
+]);
+
+/** Fixes for options people reach for by habit (other SDKs' names). */
+const HINTS_FOR_UNKNOWN_OPTIONS: Readonly<Record<string, string>> = {
+  endpoint: "set OTEL_EXPORTER_OTLP_ENDPOINT, or pass traceExporter: new OTLPTraceExporter({ url })",
+  url: "set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or pass traceExporter: new OTLPTraceExporter({ url })",
+  headers: "set OTEL_EXPORTER_OTLP_HEADERS, or pass traceExporter: new OTLPTraceExporter({ headers })",
+  exporter: 'the option is called "traceExporter"',
+  resource: 'pass plain attributes as "resourceAttributes"',
+  contextManager: "pass registerGlobally: false and register your own context manager",
+};
+
+/**
+ * Builds a tracer provider that batches spans to an OTLP/HTTP endpoint, and (by default)
+ * registers it and an async-hooks context manager globally. Call once at start-up; call
+ * `shutdown()` before the process exits so the last batch is sent.
+ *
+ * @throws Error naming the option and the fix, when an option is wrong or when a global tracer
+ *   provider is already registered and `registerGlobally` is not false.
+ */
+export function setupTracing(options: SetupTracingOptions = {}): Tracing {
+  validateOptions(options);
+  const registerGlobally = options.registerGlobally ?? true;
+
+  const spanProcessors = [...(options.spanProcessors ?? [])];
+  const traceExporter = options.traceExporter === undefined ? new OTLPTraceExporter() : options.traceExporter;
+  if (traceExporter !== null) spanProcessors.push(new BatchSpanProcessor(traceExporter));
+
+  const tracerProvider = new BasicTracerProvider({
+    resource: buildResource(options),
+    spanProcessors,
+  });
+
+  let registeredProvider = false;
+  let registeredContextManager = false;
+  if (registerGlobally) {
+    registeredProvider = trace.setGlobalTracerProvider(tracerProvider);
+    if (!registeredProvider) {
+      void tracerProvider.shutdown();
+      throw new Error(
+        "setupTracing: a global OpenTelemetry tracer provider is already registered (setupTracing " +
+          "called twice, or another SDK runs in this process). Pass { registerGlobally: false } and " +
+          "give tracing.tracerProvider to the handler, or shut the other one down first.",
+      );
+    }
+    // Another context manager may already be registered (e.g. by an APM agent that leaves the
+    // tracer provider to us): keep it, it propagates context just as well.
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    registeredContextManager = context.setGlobalContextManager(contextManager);
+    if (!registeredContextManager) contextManager.disable();
+  }
+
+  let shutdownPromise: Promise<void> | undefined;
+  return {
+    tracerProvider,
+    forceFlush: (flushOptions) => tracerProvider.forceFlush(flushOptions),
+    shutdown() {
+      shutdownPromise ??= tracerProvider.shutdown().finally(() => {
+        // Unregister only what this call registered, so setupTracing can run again afterwards.
+        if (registeredProvider) trace.disable();
+        if (registeredContextManager) context.disable();
+      });
+      return shutdownPromise;
+    },
+  };
+}
+
+/** SDK defaults < options < environment (OTEL_RESOURCE_ATTRIBUTES < OTEL_SERVICE_NAME). */
+function buildResource(options: SetupTracingOptions) {
+  const fromOptions: Attributes = { ...options.resourceAttributes };
+  if (options.serviceName !== undefined) fromOptions["service.name"] = options.serviceName;
+  return defaultResource()
+    .merge(resourceFromAttributes(fromOptions))
+    .merge(detectResources({ detectors: [envDetector] }));
+}
+
+function validateOptions(options: unknown): asserts options is SetupTracingOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`setupTracing: options must be an object such as { serviceName: "my-app" }, got ${describe(options)}.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (OPTION_NAMES.has(name)) continue;
+    const hint = HINTS_FOR_UNKNOWN_OPTIONS[name] ?? `valid options are ${[...OPTION_NAMES].join(", ")}`;
+    throw new TypeError(`setupTracing: unknown option "${name}": ${hint}.`);
+  }
+  const { serviceName, resourceAttributes, traceExporter, spanProcessors, registerGlobally } =
+    options as Record<keyof SetupTracingOptions, unknown>;
+
+  if (serviceName !== undefined && (typeof serviceName !== "string" || serviceName.trim() === "")) {
+    throw new TypeError(
+      `setupTracing: serviceName must be a non-empty string such as "checkout-api", got ${describe(serviceName)}.`,
+    );
+  }
+  if (resourceAttributes !== undefined) {
+    if (typeof resourceAttributes !== "object" || resourceAttributes === null || Array.isArray(resourceAttributes)) {
+      throw new TypeError(
+        `setupTracing: resourceAttributes must be an object of attributes such as { "deployment.environment.name": "prod" }, got ${describe(resourceAttributes)}.`,
+      );
+    }
+    for (const [key, value] of Object.entries(resourceAttributes)) {
+      if (!isAttributeValue(value)) {
+        throw new TypeError(
+          `setupTracing: resourceAttributes["${key}"] must be a string, number, boolean or an array of one of those, got ${describe(value)}.`,
+        );
+      }
+    }
+  }
+  if (traceExporter !== undefined && traceExporter !== null && !hasMethods(traceExporter, ["export", "shutdown"])) {
+    throw new TypeError(
+      `setupTracing: traceExporter must be a SpanExporter (with export() and shutdown()), or null for no batch export, got ${describe(traceExporter)}.`,
+    );
+  }
+  if (spanProcessors !== undefined) {
+    if (!Array.isArray(spanProcessors)) {
+      throw new TypeError(`setupTracing: spanProcessors must be an array of SpanProcessor, got ${describe(spanProcessors)}.`);
+    }
+    spanProcessors.forEach((processor: unknown, index) => {
+      if (!hasMethods(processor, ["onStart", "onEnd", "forceFlush", "shutdown"])) {
+        throw new TypeError(
+          `setupTracing: spanProcessors[${index}] is not a SpanProcessor (needs onStart, onEnd, forceFlush, shutdown); ` +
+            `wrap exporters in one, e.g. new SimpleSpanProcessor(exporter). Got ${describe(processor)}.`,
+        );
+      }
+    });
+  }
+  if (registerGlobally !== undefined && typeof registerGlobally !== "boolean") {
+    throw new TypeError(`setupTracing: registerGlobally must be true or false, got ${describe(registerGlobally)}.`);
+  }
+}
+
+function isAttributeValue(value: unknown): value is AttributeValue {
+  const isPrimitive = (item: unknown) => ["string", "number", "boolean"].includes(typeof item);
+  return isPrimitive(value) || (Array.isArray(value) && value.every((item) => item == null || isPrimitive(item)));
+}
+
+function hasMethods(value: unknown, methodNames: readonly string[]): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return methodNames.every((name) => typeof record[name] === "function");
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an object (${value.constructor?.name ?? "no prototype"})`;
+  if (typeof value === "string") return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}

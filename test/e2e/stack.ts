@@ -1,0 +1,618 @@
+/**
+ * The real trace stack for the e2e tests, and what the tests need around it:
+ * - the native `jaeger` and `otelcol` binaries (built by scripts/otel-binaries.sh at the versions
+ *   docker-compose.yml pins) started as child processes on the repo's own config files, on free
+ *   loopback ports, always stopped again (afterAll, and process exit hooks as a backstop);
+ * - a client of Jaeger's HTTP query API;
+ * - the app side: the real OTel SDK (BatchSpanProcessor + OTLP/HTTP exporter) feeding the handler;
+ * - a recorder of LangChain's own run tree, the ground truth every trace is compared with.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { describe, expect } from "vitest";
+import { OpenTelemetryCallbackHandler } from "../../src/index.js";
+import { STACK_FILES } from "../stack-files.js";
+
+// ---- gate -------------------------------------------------------------------------------------
+
+export const E2E_ENABLED = process.env["LANGCHAIN_OTEL_E2E"] === "1";
+
+/** A suite that runs only with LANGCHAIN_OTEL_E2E=1; otherwise it is skipped with a note saying how to run it. */
+export function describeE2E(title: string, body: () => void): void {
+  if (E2E_ENABLED) {
+    describe(title, { timeout: 60_000 }, body);
+  } else {
+    const note = "skipped: needs the native Jaeger and collector; run `npm run test:e2e` (sets LANGCHAIN_OTEL_E2E=1)";
+    console.info(`e2e suite "${title}" ${note}`);
+    describe.skip(`${title} [${note}]`, body);
+  }
+}
+
+// ---- binaries and ports -----------------------------------------------------------------------
+
+export interface StackBinaries {
+  jaeger: string;
+  otelcol: string;
+}
+
+/** Paths of the binaries scripts/otel-binaries.sh built; fails with its message when they are missing. */
+export function locateBinaries(): StackBinaries {
+  const result = spawnSync("bash", [STACK_FILES.binariesScript, "--paths"], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`scripts/otel-binaries.sh --paths failed: ${result.stderr.trim() || result.error?.message}`);
+  const paths = new Map(
+    result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const),
+  );
+  const jaeger = paths.get("JAEGER_BIN");
+  const otelcol = paths.get("OTELCOL_BIN");
+  if (jaeger === undefined || otelcol === undefined) throw new Error(`unexpected output of otel-binaries.sh --paths: ${result.stdout}`);
+  return { jaeger, otelcol };
+}
+
+/** `count` distinct ports that were free on 127.0.0.1 a moment ago (held open together so they differ). */
+export async function freeLoopbackPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        server.once("error", reject).listen(0, "127.0.0.1", () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Runs a short-lived command of one of the binaries; returns its exit code and output. */
+export function runBinary(binary: string, args: string[], variables: Record<string, string> = {}): { status: number | null; output: string } {
+  const result = spawnSync(binary, args, { encoding: "utf8", env: childEnvironment(variables), timeout: 30_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** `<binary> validate --config <file>`: both binaries check a config without running it. */
+export function validateConfig(binary: string, configPath: string, variables: Record<string, string> = {}) {
+  return runBinary(binary, ["validate", "--config", configPath], variables);
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+/** Children still running: killed on exit even when a test failed before its afterAll ran. */
+const liveChildren = new Set<ChildProcess>();
+const EXIT_HOOKS_INSTALLED = Symbol.for("langchain-otel.e2e.exit-hooks");
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal); // the child leads its own process group (detached)
+  } catch {
+    // already gone
+  }
+}
+
+function installExitHooks(): void {
+  const globals = globalThis as Record<symbol, unknown>;
+  if (globals[EXIT_HOOKS_INSTALLED]) return;
+  globals[EXIT_HOOKS_INSTALLED] = true;
+  const killAll = () => {
+    for (const child of liveChildren) killGroup(child, "SIGKILL");
+  };
+  process.once("exit", killAll);
+  // A vitest fork worker whose runner died (say, a SIGINT sent to the runner alone) is orphaned
+  // and loses its IPC channel: its services must not outlive the run.
+  process.once("disconnect", killAll);
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(code);
+    });
+  }
+}
+
+/** Only what the binaries need, plus the config variables: a developer's shell settings (say COLLECTOR_TRACES_EXPORTERS with a real backend) must not leak in. */
+function childEnvironment(variables: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/tmp", ...variables };
+}
+
+const KEPT_LOG_LINES = 200;
+
+/** A long-running child (Jaeger or the collector) with its recent output kept for failure messages. */
+export class ServiceProcess {
+  private readonly recentOutput: string[] = [];
+  private exitCode: number | null | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.recentOutput.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      this.recentOutput.splice(0, Math.max(0, this.recentOutput.length - KEPT_LOG_LINES));
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) => {
+      child.once("exit", (code) => {
+        this.exitCode = code;
+        liveChildren.delete(child);
+        resolve();
+      });
+    });
+  }
+
+  static start(name: string, binary: string, args: string[], variables: Record<string, string>): ServiceProcess {
+    installExitHooks();
+    const child = spawn(binary, args, { env: childEnvironment(variables), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    liveChildren.add(child);
+    return new ServiceProcess(name, child);
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The last lines the process printed. */
+  log(): string {
+    return this.recentOutput.join("\n");
+  }
+
+  /** Polls `url` until it answers 200; fails early (with the process's log) if the process exits. */
+  async waitHealthy(url: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.name} exited (code ${this.exitCode}) before it was healthy:\n${this.log()}`);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`${this.name} not healthy at ${url} within ${timeoutMs} ms:\n${this.log()}`);
+  }
+
+  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    killGroup(this.child, "SIGTERM");
+    const killer = setTimeout(() => killGroup(this.child, "SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---- Jaeger and the collector -----------------------------------------------------------------
+
+const LOOPBACK = "127.0.0.1";
+
+export interface JaegerService {
+  process: ServiceProcess;
+  /** host:port of Jaeger's OTLP gRPC receiver, for the collector's exporter. */
+  otlpGrpcEndpoint: string;
+  query: JaegerQuery;
+}
+
+/** Jaeger on jaeger-config.yaml, every port moved to a free loopback port. */
+export async function startJaeger(binary: string): Promise<JaegerService> {
+  const [otlpGrpc, queryHttp, queryGrpc, health, metrics] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+  const jaeger = ServiceProcess.start("jaeger", binary, ["--config", STACK_FILES.jaegerConfig], {
+    JAEGER_OTLP_GRPC_ENDPOINT: `${LOOPBACK}:${otlpGrpc}`,
+    JAEGER_QUERY_HTTP_ENDPOINT: `${LOOPBACK}:${queryHttp}`,
+    JAEGER_QUERY_GRPC_ENDPOINT: `${LOOPBACK}:${queryGrpc}`,
+    JAEGER_HEALTH_ENDPOINT: `${LOOPBACK}:${health}`,
+    JAEGER_METRICS_HOST: LOOPBACK,
+    JAEGER_METRICS_PORT: String(metrics),
+  });
+  try {
+    await jaeger.waitHealthy(`http://${LOOPBACK}:${health}/status`);
+  } catch (error) {
+    await jaeger.stop();
+    throw error;
+  }
+  return { process: jaeger, otlpGrpcEndpoint: `${LOOPBACK}:${otlpGrpc}`, query: new JaegerQuery(`http://${LOOPBACK}:${queryHttp}`) };
+}
+
+export interface CollectorPorts {
+  otlpGrpc: number;
+  otlpHttp: number;
+  health: number;
+  metrics: number;
+}
+
+export interface CollectorService {
+  process: ServiceProcess;
+  ports: CollectorPorts;
+  /** Base URL of the OTLP/HTTP receiver (the SDK exporter appends /v1/traces). */
+  otlpHttpUrl: string;
+}
+
+export interface CollectorOptions {
+  /** Reuse these ports (a restart); default: fresh free ports. */
+  ports?: CollectorPorts;
+  /** More config variables, e.g. COLLECTOR_TRACES_EXPORTERS. */
+  variables?: Record<string, string>;
+}
+
+/** The collector on collector-config.yaml, exporting to `jaegerOtlpEndpoint`, on loopback ports. */
+export async function startCollector(binary: string, jaegerOtlpEndpoint: string, options: CollectorOptions = {}): Promise<CollectorService> {
+  const ports = options.ports ?? (await allocateCollectorPorts());
+  const collector = ServiceProcess.start("otelcol", binary, [`--config=${STACK_FILES.collectorConfig}`], {
+    COLLECTOR_OTLP_GRPC_ENDPOINT: `${LOOPBACK}:${ports.otlpGrpc}`,
+    COLLECTOR_OTLP_HTTP_ENDPOINT: `${LOOPBACK}:${ports.otlpHttp}`,
+    COLLECTOR_HEALTH_ENDPOINT: `${LOOPBACK}:${ports.health}`,
+    COLLECTOR_METRICS_HOST: LOOPBACK,
+    COLLECTOR_METRICS_PORT: String(ports.metrics),
+    JAEGER_OTLP_ENDPOINT: jaegerOtlpEndpoint,
+    ...options.variables,
+  });
+  try {
+    await collector.waitHealthy(`http://${LOOPBACK}:${ports.health}/`);
+  } catch (error) {
+    await collector.stop();
+    throw error;
+  }
+  return { process: collector, ports, otlpHttpUrl: `http://${LOOPBACK}:${ports.otlpHttp}` };
+}
+
+async function allocateCollectorPorts(): Promise<CollectorPorts> {
+  const [otlpGrpc, otlpHttp, health, metrics] = (await freeLoopbackPorts(4)) as [number, number, number, number];
+  return { otlpGrpc, otlpHttp, health, metrics };
+}
+
+export interface TraceStack {
+  binaries: StackBinaries;
+  jaeger: JaegerService;
+  collector: CollectorService;
+  /** Stops the collector then Jaeger; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Jaeger, then the collector in front of it: the compose stack, natively. */
+export async function startTraceStack(): Promise<TraceStack> {
+  const binaries = locateBinaries();
+  const jaeger = await startJaeger(binaries.jaeger);
+  let collector: CollectorService;
+  try {
+    collector = await startCollector(binaries.otelcol, jaeger.otlpGrpcEndpoint);
+  } catch (error) {
+    await jaeger.process.stop();
+    throw error;
+  }
+  const stack: TraceStack = {
+    binaries,
+    jaeger,
+    collector,
+    async stop() {
+      // Reads `stack.collector` now: a test may have replaced it with a restarted collector.
+      await stack.collector.process.stop();
+      await jaeger.process.stop();
+    },
+  };
+  return stack;
+}
+
+// ---- Jaeger query API -------------------------------------------------------------------------
+
+export interface JaegerKeyValue {
+  key: string;
+  type: string;
+  value: unknown;
+}
+
+export interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  references: Array<{ refType: string; traceID: string; spanID: string }>;
+  /** Microseconds since the epoch. */
+  startTime: number;
+  /** Microseconds. */
+  duration: number;
+  tags: JaegerKeyValue[];
+  logs: Array<{ timestamp: number; fields: JaegerKeyValue[] }>;
+  processID: string;
+}
+
+export interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+/** Client of the HTTP API behind Jaeger's UI (`/api/...`). */
+export class JaegerQuery {
+  constructor(readonly baseUrl: string) {}
+
+  private async get<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`Jaeger GET ${path}: HTTP ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { data: T }).data;
+  }
+
+  async services(): Promise<string[]> {
+    return (await this.get<string[] | null>("/api/services")) ?? [];
+  }
+
+  /** Traces of `service` having a span tagged `key=value`. */
+  async tracesWithTag(service: string, key: string, value: string): Promise<JaegerTrace[]> {
+    const query = new URLSearchParams({ service, tags: JSON.stringify({ [key]: value }), lookback: "1h", limit: "20" });
+    return (await this.get<JaegerTrace[] | null>(`/api/traces?${query}`)) ?? [];
+  }
+
+  /**
+   * The trace holding the span of run `runId`, once it has `spanCount` spans (a trace may arrive
+   * in several batches). Polls: the collector batches, so a trace is stored shortly after export.
+   */
+  async waitForRunTrace(service: string, runId: string, spanCount: number, timeoutMs = 15_000): Promise<JaegerTrace> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: JaegerTrace | undefined;
+    while (Date.now() < deadline) {
+      const traces = await this.tracesWithTag(service, "langchain.run.id", runId).catch(() => []);
+      if (traces.length > 1) throw new Error(`run ${runId} appears in ${traces.length} traces`);
+      seen = traces[0];
+      if (seen !== undefined && seen.spans.length >= spanCount) return seen;
+      await sleep(200);
+    }
+    throw new Error(`no trace with run ${runId} and ${spanCount} spans in Jaeger within ${timeoutMs} ms (last seen: ${seen?.spans.length ?? 0} spans)`);
+  }
+}
+
+export function tagValue(span: JaegerSpan, key: string): unknown {
+  return span.tags.find((tag) => tag.key === key)?.value;
+}
+
+/** Parent span ID from the span's CHILD_OF reference, if any. */
+export function parentSpanIdOf(span: JaegerSpan): string | undefined {
+  return span.references.find((reference) => reference.refType === "CHILD_OF")?.spanID;
+}
+
+// ---- the app side -----------------------------------------------------------------------------
+
+export interface AppTracing {
+  serviceName: string;
+  provider: BasicTracerProvider;
+  handler: OpenTelemetryCallbackHandler;
+  shutdown(): Promise<void>;
+}
+
+/** What an app does in production: SDK provider, batch processor, OTLP/HTTP exporter to the collector, our handler. */
+export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: string): AppTracing {
+  const exporter = new OTLPTraceExporter({
+    url: `${collectorOtlpHttpUrl}/v1/traces`,
+    // Short, so a flush while the collector is down gives up quickly (the default is 10 s).
+    timeoutMillis: 2_000,
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": serviceName }),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider });
+  return {
+    serviceName,
+    provider,
+    handler,
+    async shutdown() {
+      await handler.shutdown();
+      await provider.shutdown();
+    },
+  };
+}
+
+// ---- LangChain's own run tree -----------------------------------------------------------------
+
+export interface RecordedRun {
+  runId: string;
+  parentRunId: string | undefined;
+  /** As LangChain reports it: chain, prompt, parser, llm, tool, retriever, ... */
+  runType: string;
+  name: string;
+  /** Chat model runs: the model name LangChain passes (invocation params or ls_model_name). */
+  model: string | undefined;
+  failed: boolean;
+}
+
+type Serialized = { id?: unknown; name?: unknown } | undefined;
+
+function serializedName(serialized: Serialized): string | undefined {
+  const id = serialized?.id;
+  return Array.isArray(id) ? String(id.at(-1)) : typeof serialized?.name === "string" ? serialized.name : undefined;
+}
+
+/**
+ * Records the run tree exactly as LangChain's CallbackManager reports it, independently of the
+ * handler under test. (Arguments in the order the manager passes them, not the declared types'.)
+ */
+export class RunTreeRecorder extends BaseCallbackHandler {
+  name = "RunTreeRecorder";
+  private readonly recorded = new Map<string, RecordedRun>();
+
+  constructor() {
+    super({ _awaitHandler: true });
+  }
+
+  override copy(): this {
+    return this;
+  }
+
+  private record(runId: string, parentRunId: string | undefined, runType: string, name: string, model?: string): void {
+    this.recorded.set(runId, { runId, parentRunId, runType, name, model, failed: false });
+  }
+
+  private fail(runId: string): void {
+    const run = this.recorded.get(runId);
+    if (run !== undefined) run.failed = true;
+  }
+
+  override handleChainStart(chain: Serialized, _inputs: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, runType?: string, runName?: string): void {
+    this.record(runId, parentRunId, runType ?? "chain", runName ?? serializedName(chain) ?? "chain");
+  }
+
+  override handleChatModelStart(llm: Serialized, _messages: unknown[][], runId: string, parentRunId?: string, extraParams?: Record<string, unknown>, _tags?: string[], metadata?: Record<string, unknown>, runName?: string): void {
+    const invocationModel = (extraParams?.["invocation_params"] as { model?: unknown } | undefined)?.model;
+    const model = typeof invocationModel === "string" ? invocationModel : (metadata?.["ls_model_name"] as string | undefined);
+    this.record(runId, parentRunId, "llm", runName ?? serializedName(llm) ?? "chat", model);
+  }
+
+  override handleToolStart(tool: Serialized, _input: string, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, runName?: string): void {
+    this.record(runId, parentRunId, "tool", runName ?? serializedName(tool) ?? "tool");
+  }
+
+  override handleRetrieverStart(retriever: Serialized, _query: string, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, name?: string): void {
+    this.record(runId, parentRunId, "retriever", name ?? serializedName(retriever) ?? "retriever");
+  }
+
+  override handleChainError(_error: unknown, runId: string): void {
+    this.fail(runId);
+  }
+  override handleLLMError(_error: unknown, runId: string): void {
+    this.fail(runId);
+  }
+  override handleToolError(_error: unknown, runId: string): void {
+    this.fail(runId);
+  }
+  override handleRetrieverError(_error: unknown, runId: string): void {
+    this.fail(runId);
+  }
+
+  get runs(): RecordedRun[] {
+    return [...this.recorded.values()];
+  }
+
+  roots(): RecordedRun[] {
+    return this.runs.filter((run) => run.parentRunId === undefined);
+  }
+
+  /** The one root run; fails when there are several (a batch) or none. */
+  root(): RecordedRun {
+    const roots = this.roots();
+    if (roots.length !== 1 || roots[0] === undefined) throw new Error(`expected one root run, recorded ${roots.length}`);
+    return roots[0];
+  }
+
+  /** `root` and all its descendants. */
+  treeOf(root: RecordedRun): RecordedRun[] {
+    const tree = [root];
+    for (let index = 0; index < tree.length; index++) {
+      const parent = tree[index] as RecordedRun;
+      tree.push(...this.runs.filter((run) => run.parentRunId === parent.runId));
+    }
+    return tree;
+  }
+}
+
+// ---- comparing a Jaeger trace with the run tree -----------------------------------------------
+
+export interface CheckedTrace {
+  trace: JaegerTrace;
+  spanOf(run: RecordedRun): JaegerSpan;
+  /** The single span with this operation name; fails when there is not exactly one. */
+  spanNamed(operationName: string): JaegerSpan;
+  spansNamed(operationName: string): JaegerSpan[];
+  /** Operation names of the span's ancestors, parent first. */
+  ancestorNames(span: JaegerSpan): string[];
+}
+
+/** Span names the handler's contract gives each kind of run (chains: their run name; a graph root may be `invoke_workflow {name}`). */
+function allowedOperationNames(run: RecordedRun): string[] {
+  switch (run.runType) {
+    case "llm":
+      return [`chat ${run.model}`];
+    case "tool":
+      return [`execute_tool ${run.name}`];
+    case "retriever":
+      return [`retrieval ${run.name}`];
+    default:
+      return [run.name, `invoke_workflow ${run.name}`];
+  }
+}
+
+/** Allowed clock slack between a child's and its parent's bounds, in µs. */
+const NESTING_TOLERANCE_US = 1_000;
+
+/**
+ * Fetches the trace of `root` from Jaeger and checks that it IS the run tree LangChain reported:
+ * one span per run and no other, each span's CHILD_OF parent the span of its parent run, nested
+ * in time, with the right name, run type, service, and error flag + exception log exactly on
+ * the runs that failed.
+ */
+export async function expectTraceOfRunTree(query: JaegerQuery, serviceName: string, recorder: RunTreeRecorder, root: RecordedRun): Promise<CheckedTrace> {
+  const runs = recorder.treeOf(root);
+  const trace = await query.waitForRunTrace(serviceName, root.runId, runs.length);
+  const describeSpans = () => trace.spans.map((s) => `${s.operationName} (${String(tagValue(s, "langchain.run.id"))})`).join(", ");
+
+  expect(trace.spans.length, `spans in Jaeger vs runs: ${describeSpans()}`).toBe(runs.length);
+  const spanByRunId = new Map<string, JaegerSpan>();
+  for (const span of trace.spans) {
+    const runId = String(tagValue(span, "langchain.run.id"));
+    expect(spanByRunId.has(runId), `two spans for run ${runId}`).toBe(false);
+    spanByRunId.set(runId, span);
+  }
+  const spanOf = (run: RecordedRun): JaegerSpan => {
+    const span = spanByRunId.get(run.runId);
+    if (span === undefined) throw new Error(`no span for run ${run.name} (${run.runId}) among: ${describeSpans()}`);
+    return span;
+  };
+
+  for (const run of runs) {
+    const span = spanOf(run);
+    const label = `${run.runType} run "${run.name}"`;
+    expect(trace.processes[span.processID]?.serviceName, `${label}: service`).toBe(serviceName);
+    expect(allowedOperationNames(run), `${label}: operation name`).toContain(span.operationName);
+    expect(tagValue(span, "langchain.run.type"), `${label}: langchain.run.type`).toBe(run.runType);
+    expect(tagValue(span, "span.kind") ?? "internal", `${label}: span kind`).toBe(run.runType === "llm" || run.runType === "retriever" ? "client" : "internal");
+
+    if (run.parentRunId === undefined) {
+      expect(span.references, `${label}: the root has no parent`).toEqual([]);
+    } else {
+      const parent = spanByRunId.get(run.parentRunId);
+      expect(parent, `${label}: parent run's span`).toBeDefined();
+      expect(parentSpanIdOf(span), `${label}: CHILD_OF the parent run's span`).toBe(parent?.spanID);
+      if (parent !== undefined) {
+        expect(span.startTime, `${label}: starts within its parent`).toBeGreaterThanOrEqual(parent.startTime - NESTING_TOLERANCE_US);
+        expect(span.startTime + span.duration, `${label}: ends within its parent`).toBeLessThanOrEqual(parent.startTime + parent.duration + NESTING_TOLERANCE_US);
+      }
+    }
+
+    const exceptionLogs = span.logs.filter((log) => log.fields.some((field) => field.key === "event" && field.value === "exception"));
+    if (run.failed) {
+      expect(tagValue(span, "error"), `${label}: error flag`).toBe(true);
+      expect(tagValue(span, "otel.status_code"), `${label}: status`).toBe("ERROR");
+      expect(exceptionLogs, `${label}: exception log`).toHaveLength(1);
+    } else {
+      expect(tagValue(span, "error"), `${label}: no error flag`).toBeUndefined();
+      expect(exceptionLogs, `${label}: no exception log`).toHaveLength(0);
+    }
+  }
+
+  const spansNamed = (operationName: string) => trace.spans.filter((span) => span.operationName === operationName);
+  const spanById = new Map(trace.spans.map((span) => [span.spanID, span]));
+  return {
+    trace,
+    spanOf,
+    spansNamed,
+    ancestorNames(span) {
+      const names: string[] = [];
+      for (let parent = spanById.get(parentSpanIdOf(span) ?? ""); parent !== undefined; parent = spanById.get(parentSpanIdOf(parent) ?? "")) {
+        names.push(parent.operationName);
+      }
+      return names;
+    },
+    spanNamed(operationName) {
+      const matching = spansNamed(operationName);
+      if (matching.length !== 1 || matching[0] === undefined) throw new Error(`expected one span "${operationName}", found ${matching.length} among: ${describeSpans()}`);
+      return matching[0];
+    },
+  };
+}

@@ -14,7 +14,7 @@ import {
   type BindToolsInput,
   type LangSmithParams,
 } from "@langchain/core/language_models/chat_models";
-import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import { convertToOpenAITool } from "@langchain/core/utils/function_calling";
@@ -24,6 +24,10 @@ import type { ToolDefinition } from "@langchain/core/language_models/base";
 export interface ScriptedReply {
   text?: string;
   toolCalls?: Array<{ name: string; args: Record<string, unknown>; id: string }>;
+  /** The usage to report; by default it is estimated from the text (about four characters a token). */
+  usage?: UsageMetadata;
+  /** The provider's response id, as `response_metadata.id`. */
+  responseId?: string;
 }
 
 /** Decides the next reply from the whole conversation, deterministically. */
@@ -39,6 +43,8 @@ export interface ScriptedChatModelFields extends BaseChatModelParams {
   firstChunkDelayMs?: number;
   /** Simulated wait between chunks. */
   chunkDelayMs?: number;
+  /** Reported in the invocation parameters, like a real model's sampling temperature. */
+  temperature?: number;
 }
 
 export interface ScriptedChatModelCallOptions extends BaseChatModelCallOptions {
@@ -52,19 +58,21 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
   readonly provider: string;
   readonly firstChunkDelayMs: number;
   readonly chunkDelayMs: number;
+  readonly temperature: number | undefined;
 
   static override lc_name(): string {
     return "ScriptedChatModel";
   }
 
   constructor(fields: ScriptedChatModelFields) {
-    const { script, modelName, provider, firstChunkDelayMs, chunkDelayMs, ...baseFields } = fields;
+    const { script, modelName, provider, firstChunkDelayMs, chunkDelayMs, temperature, ...baseFields } = fields;
     super(baseFields);
     this.script = script;
     this.modelName = modelName ?? "scripted-model-1";
     this.provider = provider ?? "scripted";
     this.firstChunkDelayMs = firstChunkDelayMs ?? 0;
     this.chunkDelayMs = chunkDelayMs ?? 0;
+    this.temperature = temperature;
   }
 
   _llmType(): string {
@@ -75,8 +83,8 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
     return { ls_provider: this.provider, ls_model_name: this.modelName, ls_model_type: "chat", ls_stop: options.stop };
   }
 
-  override invocationParams(options?: this["ParsedCallOptions"]) {
-    return { model: this.modelName, tools: options?.tools, tool_choice: options?.tool_choice };
+  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+    return { model: this.modelName, temperature: this.temperature, tools: options?.tools, tool_choice: options?.tool_choice };
   }
 
   override bindTools(
@@ -133,8 +141,12 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
       text: "",
       message: new AIMessageChunk({
         content: "",
-        usage_metadata: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
-        response_metadata: { model_name: this.modelName, finish_reason: reply.toolCalls?.length ? "tool_calls" : "stop" },
+        usage_metadata: reply.usage ?? { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+        response_metadata: {
+          model_name: this.modelName,
+          finish_reason: reply.toolCalls?.length ? "tool_calls" : "stop",
+          ...(reply.responseId === undefined ? {} : { id: reply.responseId }),
+        },
       }),
     });
   }

@@ -5,15 +5,14 @@
  * simulated and times out on its first call (the agent sees the error and retries).
  */
 import { Document } from "@langchain/core/documents";
-import { SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
-import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
 import { z } from "zod";
 import { evaluateArithmetic } from "./arithmetic.js";
 import { KeywordRetriever } from "./keyword-retriever.js";
 import { ScriptedChatModel, type ChatScript, type ScriptedReply } from "./scripted-chat-model.js";
+import { buildToolCallingAgent } from "./tool-calling-agent.js";
 
 export const SUPPORT_QUESTION =
   "We are a team of 12 in Berlin. What would the Pro plan cost us per year in EUR with annual billing, and does it include SSO?";
@@ -165,26 +164,14 @@ export interface SupportAgentOptions {
 
 /** Builds the compiled graph; each call has fresh tools (so the first exchange-rate call fails again). */
 export function createSupportAgent(options: SupportAgentOptions = {}) {
-  const tools = createSupportTools();
   const model = new ScriptedChatModel({
     script: supportAgentScript,
     modelName: SUPPORT_MODEL_NAME,
     provider: "scripted",
     firstChunkDelayMs: options.firstChunkDelayMs ?? 120,
     chunkDelayMs: options.chunkDelayMs ?? 12,
-  }).bindTools(tools);
-
-  const callModel = async (state: typeof MessagesAnnotation.State, config: RunnableConfig) => ({
-    messages: [await model.invoke([new SystemMessage(SYSTEM_PROMPT), ...state.messages], config)],
   });
-
-  return new StateGraph(MessagesAnnotation)
-    .addNode("agent", callModel)
-    .addNode("tools", new ToolNode(tools)) // handleToolErrors (default true) turns a throw into an error ToolMessage
-    .addEdge(START, "agent")
-    .addConditionalEdges("agent", toolsCondition, ["tools", END])
-    .addEdge("tools", "agent")
-    .compile({ name: "support_agent" });
+  return buildToolCallingAgent({ model, tools: createSupportTools(), systemPrompt: SYSTEM_PROMPT, name: "support_agent" });
 }
 
 function toolResultsNamed(messages: BaseMessage[], toolName: string): ToolMessage[] {

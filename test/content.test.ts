@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { HumanMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { createTestTracing } from "./support/tracing.js";
-import { ScriptedChatModel } from "./support/scripted-chat-model.js";
+import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { buildAgent, knowledgeBase } from "./support/agent.js";
 import { capText, isSecretKey, REDACTED, toPayload } from "../src/payload.js";
 
@@ -110,7 +110,7 @@ describe("what reaches the spans", () => {
         return { model: "leaky", apiKey: "sk-SECRET-1", headers: { Authorization: "Bearer sk-SECRET-2" } };
       }
     }
-    const model = new LeakyModel({ script: () => new AIMessage("ok") });
+    const model = new LeakyModel({ script: () => ({ text: "ok" }) });
     await model.invoke("hi", { callbacks: [tracing.handler], metadata: { openai_api_key: "sk-SECRET-3" } });
 
     const everything = JSON.stringify(tracing.spans().map((s) => s.attributes));

@@ -1,25 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { Runnable, RunnableLambda, type RunnableConfig } from "@langchain/core/runnables";
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { FakeLLM } from "@langchain/core/utils/testing";
 import { createTestTracing } from "./support/tracing.js";
-import { ScriptedChatModel } from "./support/scripted-chat-model.js";
+import { ScriptedChatModel, type ScriptedReply } from "../demo/scripted-chat-model.js";
 import { buildAgent, knowledgeBase } from "./support/agent.js";
 
-function reply(content: string, extra: Partial<ConstructorParameters<typeof AIMessage>[0] & object> = {}) {
-  return () => new AIMessage({ content, ...extra });
+function reply(text: string, extra: Omit<ScriptedReply, "text"> = {}): () => ScriptedReply {
+  return () => ({ text, ...extra });
 }
 
 describe("GenAI semantic conventions and OpenInference attributes", () => {
   it("describes a chat model call: name, kind, provider, request parameters, usage, finish reasons, messages", async () => {
     const tracing = createTestTracing();
     const model = new ScriptedChatModel({
-      model: "gpt-4o-mini",
+      modelName: "gpt-4o-mini",
       provider: "openai",
       temperature: 0.3,
       script: reply("Hello there", {
-        usage_metadata: {
+        responseId: "chatcmpl-7",
+        usage: {
           input_tokens: 11,
           output_tokens: 3,
           total_tokens: 14,
@@ -40,7 +41,7 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     expect(a["gen_ai.request.stop_sequences"]).toEqual(["\n\n"]);
     expect(a["gen_ai.response.model"]).toBe("gpt-4o-mini");
     expect(a["gen_ai.response.finish_reasons"]).toEqual(["stop"]);
-    expect(a["gen_ai.response.id"]).toBe("resp-2");
+    expect(a["gen_ai.response.id"]).toBe("chatcmpl-7");
     expect(a["gen_ai.usage.input_tokens"]).toBe(11);
     expect(a["gen_ai.usage.output_tokens"]).toBe(3);
     expect(a["gen_ai.usage.cache_read.input_tokens"]).toBe(4);
@@ -103,10 +104,10 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
       "input.value": "traces",
       "retrieval.documents.0.document.id": "doc-1",
       "retrieval.documents.0.document.content": "Jaeger shows traces.",
-      "retrieval.documents.0.document.score": 0.9,
+      "retrieval.documents.0.document.score": 1, // KeywordRetriever scores by matching words
       "retrieval.documents.1.document.content": "The collector forwards traces.",
     });
-    expect(JSON.parse(String(retrieval.attributes["retrieval.documents.1.document.metadata"]))).toEqual({ source: "collector.md" });
+    expect(JSON.parse(String(retrieval.attributes["retrieval.documents.1.document.metadata"]))).toEqual({ source: "collector.md", score: 1 });
   });
 
   it("names text-completion LLM spans text_completion {model}", async () => {
@@ -120,7 +121,7 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
 
   it("records the time to first chunk of a streamed reply, not one event per token", async () => {
     const tracing = createTestTracing();
-    const model = new ScriptedChatModel({ model: "stream-1", script: reply("one two three four five six") });
+    const model = new ScriptedChatModel({ modelName: "stream-1", script: reply("one two three four five six") });
     const chunks: string[] = [];
     for await (const chunk of await model.stream("hi", { callbacks: [tracing.handler] })) chunks.push(String(chunk.content));
 

@@ -7,7 +7,7 @@ import { ToolNode } from "@langchain/langgraph/prebuilt";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { createTestTracing, parentSpanId } from "./support/tracing.js";
-import { ScriptedChatModel } from "./support/scripted-chat-model.js";
+import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,7 +53,7 @@ describe("errors, cancellation and runs that never end", () => {
 
   it("ends every span of an aborted run as cancelled, also the child still in flight", async () => {
     const tracing = createTestTracing();
-    const model = new ScriptedChatModel({ model: "slow", latencyMs: 200, script: () => new AIMessage("late") });
+    const model = new ScriptedChatModel({ modelName: "slow", firstChunkDelayMs: 200, script: () => ({ text: "late" }) });
     const chain = RunnableLambda.from((s: string) => [new HumanMessage(s)]).pipe(model);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
@@ -71,7 +71,7 @@ describe("errors, cancellation and runs that never end", () => {
 
   it("sweeps the runs of a stream the consumer abandons, after runTtlMs, marked unfinished", async () => {
     const tracing = createTestTracing({ runTtlMs: 40 });
-    const model = new ScriptedChatModel({ model: "streamer", script: () => new AIMessage("a b c d e f g h") });
+    const model = new ScriptedChatModel({ modelName: "streamer", script: () => ({ text: "a b c d e f g h" }) });
     const chain = RunnableLambda.from((s: string) => s).withConfig({ runName: "prepare" }).pipe(model);
 
     for await (const _chunk of await chain.stream("hi", { callbacks: [tracing.handler] })) break;
@@ -86,7 +86,7 @@ describe("errors, cancellation and runs that never end", () => {
 
   it("shutdown() ends open runs as unfinished and flushes", async () => {
     const tracing = createTestTracing();
-    const model = new ScriptedChatModel({ model: "streamer", script: () => new AIMessage("a b c d") });
+    const model = new ScriptedChatModel({ modelName: "streamer", script: () => ({ text: "a b c d" }) });
     for await (const _chunk of await model.stream("hi", { callbacks: [tracing.handler] })) break;
     expect(tracing.spans()).toHaveLength(0);
 
@@ -126,8 +126,9 @@ describe("errors, cancellation and runs that never end", () => {
       const recordedMs = span.duration[0] * 1e3 + span.duration[1] / 1e6;
       const n = JSON.parse(String(span.attributes["input.value"])).input as number;
       const boundaries = observed.get(String(span.attributes["langchain.run.id"]));
-      // The span is the run, to the millisecond, however loaded the event loop is...
-      expect(Math.abs(recordedMs - ((boundaries?.end ?? Infinity) - (boundaries?.start ?? 0)))).toBeLessThan(1);
+      // The span is the run, however loaded the event loop is (a GC pause between the two
+      // handlers' calls is the only slack)...
+      expect(Math.abs(recordedMs - ((boundaries?.end ?? Infinity) - (boundaries?.start ?? 0)))).toBeLessThan(5);
       // ...and so spans the step's whole body: never shorter (LangChain's background queue
       // starts spans late and makes them 15-90 ms short here), longer by the time the step
       // waits behind the 99 other invocations on the event loop.

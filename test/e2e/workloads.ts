@@ -1,14 +1,13 @@
 /**
  * LangChain workloads the e2e tests trace: real runnables around the offline ScriptedChatModel
- * (test/support), so every callback a real provider causes is sent.
+ * (demo/), so every callback a real provider causes is sent.
  */
 import type { Document } from "@langchain/core/documents";
-import { AIMessage } from "@langchain/core/messages";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { RunnableLambda, RunnableParallel, RunnableSequence } from "@langchain/core/runnables";
 import { knowledgeBase } from "../support/agent.js";
-import { ScriptedChatModel } from "../support/scripted-chat-model.js";
+import { ScriptedChatModel } from "../../demo/scripted-chat-model.js";
 
 export const MODEL_NAME = "e2e-model";
 /** Usage every scripted reply reports, to find again as gen_ai.usage.* in Jaeger. */
@@ -17,11 +16,11 @@ export const REPLY_USAGE = { input_tokens: 21, output_tokens: 8, total_tokens: 2
 /** A chat model that always replies `reply`, after `latencyMs`. */
 export function scriptedModel(reply: string, latencyMs = 0): ScriptedChatModel {
   return new ScriptedChatModel({
-    script: () => new AIMessage({ content: reply, usage_metadata: { ...REPLY_USAGE } }),
-    model: MODEL_NAME,
+    script: () => ({ text: reply, usage: { ...REPLY_USAGE } }),
+    modelName: MODEL_NAME,
     provider: "openai",
     temperature: 0,
-    latencyMs,
+    firstChunkDelayMs: latencyMs,
   });
 }
 

@@ -1,28 +1,21 @@
-/** A LangGraph tool-calling agent made of real parts: StateGraph, ToolNode, real tools, a retriever. */
-import { AIMessage, type BaseMessage } from "@langchain/core/messages";
-import { tool } from "@langchain/core/tools";
-import { BaseRetriever } from "@langchain/core/retrievers";
+/**
+ * The tests' LangGraph tool-calling agent: the demo's graph, scripted model and retriever, with
+ * two small tools and a script whose calls and results the tests can name.
+ */
 import { Document } from "@langchain/core/documents";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
-import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
+import type { BaseMessage } from "@langchain/core/messages";
+import { tool } from "@langchain/core/tools";
 import { z } from "zod";
-import { ScriptedChatModel } from "./scripted-chat-model.js";
+import { KeywordRetriever } from "../../demo/keyword-retriever.js";
+import { ScriptedChatModel, type ScriptedReply } from "../../demo/scripted-chat-model.js";
+import { buildToolCallingAgent } from "../../demo/tool-calling-agent.js";
 
-export class KeywordRetriever extends BaseRetriever {
-  override lc_namespace = ["test", "retrievers"];
-  constructor(private readonly documents: Document[]) {
-    super({});
-  }
-  override async _getRelevantDocuments(query: string): Promise<Document[]> {
-    const words = query.toLowerCase().split(/\W+/).filter(Boolean);
-    return this.documents.filter((document) => words.some((word) => document.pageContent.toLowerCase().includes(word)));
-  }
-}
-
-export const knowledgeBase = new KeywordRetriever([
-  new Document({ id: "doc-1", pageContent: "Jaeger shows traces.", metadata: { source: "jaeger.md", score: 0.9 } }),
-  new Document({ id: "doc-2", pageContent: "The collector forwards traces.", metadata: { source: "collector.md" } }),
-]);
+export const knowledgeBase = new KeywordRetriever({
+  documents: [
+    new Document({ id: "doc-1", pageContent: "Jaeger shows traces.", metadata: { source: "jaeger.md" } }),
+    new Document({ id: "doc-2", pageContent: "The collector forwards traces.", metadata: { source: "collector.md" } }),
+  ],
+});
 
 export const searchDocs = tool(async ({ query }) => (await knowledgeBase.invoke(query)).map((d) => d.pageContent).join("\n"), {
   name: "search_docs",
@@ -36,29 +29,22 @@ export const multiply = tool(async ({ a, b }) => String(a * b), {
   schema: z.object({ a: z.number(), b: z.number() }),
 });
 
-/** First turn: call both tools; once their results are in: answer. */
-export function agentScript(messages: BaseMessage[]): AIMessage {
+/** First turn: call both tools; once their results are in: answer with them. */
+export function agentScript(messages: BaseMessage[]): ScriptedReply {
   const toolResults = messages.filter((m) => m.type === "tool");
   if (toolResults.length === 0) {
-    return new AIMessage({
-      content: "",
-      tool_calls: [
-        { id: "call_search", name: "search_docs", args: { query: "traces" }, type: "tool_call" },
-        { id: "call_multiply", name: "multiply", args: { a: 6, b: 7 }, type: "tool_call" },
+    return {
+      toolCalls: [
+        { id: "call_search", name: "search_docs", args: { query: "traces" } },
+        { id: "call_multiply", name: "multiply", args: { a: 6, b: 7 } },
       ],
-    });
+    };
   }
-  return new AIMessage(`Done: ${toolResults.map((m) => String(m.content)).join(" | ")}`);
+  return { text: `Done: ${toolResults.map((m) => String(m.content)).join(" | ")}` };
 }
 
-export function buildAgent(model = new ScriptedChatModel({ script: agentScript, model: "gpt-test", provider: "openai", temperature: 0.2 })) {
-  const tools = [searchDocs, multiply];
-  const bound = model.bindTools(tools);
-  return new StateGraph(MessagesAnnotation)
-    .addNode("agent", async (state) => ({ messages: [await bound.invoke(state.messages)] }))
-    .addNode("tools", new ToolNode(tools))
-    .addEdge(START, "agent")
-    .addConditionalEdges("agent", toolsCondition, ["tools", END])
-    .addEdge("tools", "agent")
-    .compile();
+export const AGENT_MODEL_NAME = "gpt-test";
+
+export function buildAgent(model = new ScriptedChatModel({ script: agentScript, modelName: AGENT_MODEL_NAME, provider: "openai", temperature: 0.2 })) {
+  return buildToolCallingAgent({ model, tools: [searchDocs, multiply] });
 }

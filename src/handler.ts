@@ -27,7 +27,7 @@ import { asException, errorType, isCancellation } from "./attributes/error.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
-import { runAttributes, type RunIdentity } from "./attributes/run.js";
+import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
@@ -113,8 +113,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.safely("handleChainStart", () => {
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: runName ?? lastIdSegment(chain), tags, metadata };
-      const attributes = chainStartAttributes(chain, inputs, this.options.captureContent, this.options.maxContentLength);
-      this.startRun(identity, chainSpanName(chain, runName), SpanKind.INTERNAL, attributes);
+      const captureContent = this.options.captureContent && !isHiddenRun(tags);
+      const attributes = chainStartAttributes(chain, inputs, captureContent, this.options.maxContentLength);
+      this.startRun(identity, chainSpanName(chain, runName), SpanKind.INTERNAL, attributes, captureContent);
     });
   }
 
@@ -197,27 +198,29 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleLLMEnd(output: unknown, runId: string): void {
     this.safely("handleLLMEnd", () => {
-      this.endRun(runId, modelEndAttributes(output, this.options.captureContent, this.options.maxContentLength));
+      this.endRun(runId, (capture) => modelEndAttributes(output, capture, this.options.maxContentLength));
     });
   }
 
   override handleChainEnd(outputs: unknown, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: { inputs?: unknown }): void {
     this.safely("handleChainEnd", () => {
-      const attributes = chainEndAttributes(outputs, this.options.captureContent, this.options.maxContentLength);
-      this.putLateInputs(attributes, kwargs);
-      this.endRun(runId, attributes);
+      this.endRun(runId, (capture) => {
+        const attributes = chainEndAttributes(outputs, capture, this.options.maxContentLength);
+        if (capture) putLateInputs(attributes, kwargs, this.options.maxContentLength);
+        return attributes;
+      });
     });
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
     this.safely("handleToolEnd", () => {
-      this.endRun(runId, toolEndAttributes(output, this.options.captureContent, this.options.maxContentLength));
+      this.endRun(runId, (capture) => toolEndAttributes(output, capture, this.options.maxContentLength));
     });
   }
 
   override handleRetrieverEnd(documents: unknown, runId: string): void {
     this.safely("handleRetrieverEnd", () => {
-      this.endRun(runId, retrieverEndAttributes(documents, this.options.captureContent, this.options.maxContentLength));
+      this.endRun(runId, (capture) => retrieverEndAttributes(documents, capture, this.options.maxContentLength));
     });
   }
 
@@ -280,26 +283,35 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     });
   }
 
-  private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, attributes: Attributes): void {
+  private startRun(
+    identity: RunIdentity,
+    spanName: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    captureContent = this.options.captureContent,
+  ): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
-    Object.assign(attributes, runAttributes(identity, this.options.maxContentLength));
+    putRunAttributes(attributes, identity, this.options.maxContentLength);
     const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
     this.runs.add(identity.runId, {
       span,
       context: trace.setSpan(parentContext, span),
       parentRunId: identity.parentRunId,
       children: undefined,
+      captureContent,
       startedAt: performance.now(),
       firstChunkAt: undefined,
       streamEvents: 0,
     });
   }
 
-  private endRun(runId: string, attributes: Attributes): void {
+  /** `endAttributes` is only computed for a run we know, with that run's content setting. */
+  private endRun(runId: string, endAttributes: (captureContent: boolean) => Attributes): void {
     const run = this.runs.remove(runId);
     if (run === undefined) return; // unknown, already ended, or swept
+    const attributes = endAttributes(run.captureContent);
     if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
     run.span.setAttributes(attributes);
     run.span.end();
@@ -310,7 +322,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const run = this.runs.remove(runId, cancelled ? "cancelled" : "parent_ended");
     if (run === undefined) return;
     const attributes: Attributes = { [ERROR_TYPE]: errorType(error) };
-    this.putLateInputs(attributes, kwargs);
+    if (run.captureContent) putLateInputs(attributes, kwargs, this.options.maxContentLength);
     run.span.setAttributes(attributes);
     run.span.recordException(asException(error));
     run.span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
@@ -329,11 +341,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } catch (error) {
       diag.warn(`langchain-otel: could not end unfinished run ${runId}: ${describeError(error)}`);
     }
-  }
-
-  /** Streamed chains learn their input only at the end (their start sees an empty placeholder). */
-  private putLateInputs(attributes: Attributes, kwargs: { inputs?: unknown } | undefined): void {
-    if (this.options.captureContent && kwargs?.inputs !== undefined) putChainInput(attributes, kwargs.inputs, this.options.maxContentLength);
   }
 
   private markFirstChunk(runId: string): void {
@@ -360,6 +367,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       diag.warn(`langchain-otel: ${callback} failed and was skipped: ${describeError(error)}`);
     }
   }
+}
+
+/** Streamed chains learn their input only at the end (their start sees an empty placeholder). */
+function putLateInputs(attributes: Attributes, kwargs: { inputs?: unknown } | undefined, maxContentLength: number): void {
+  if (kwargs?.inputs !== undefined) putChainInput(attributes, kwargs.inputs, maxContentLength);
 }
 
 /** The global provider is a proxy until an SDK registers; flushing must reach the real one. */

@@ -168,12 +168,16 @@ class JsonWriter {
   }
 
   private container(value: object, depth: number): void {
+    // Arrays and plain objects are nearly all of a payload: they skip the class checks below.
+    if (Array.isArray(value)) return this.list(value, depth);
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if ((prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function") {
+      return isLcSecret(value) ? this.string(REDACTED) : this.record(value as Record<string, unknown>, depth);
+    }
     const binary = binaryDescription(value);
     if (binary !== undefined) return this.string(binary);
     if (value instanceof Date) return this.string(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
-    if (isLcSecret(value)) return this.string(REDACTED);
     if (value instanceof Error) return this.record({ name: value.name, message: value.message }, depth);
-    if (Array.isArray(value)) return this.list(value, depth);
     if (value instanceof Set) return this.list([...value], depth);
     if (value instanceof Map) return this.record(Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), v])), depth);
     if (isLangChainMessage(value)) return this.record(messageFields(value), depth);

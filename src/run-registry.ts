@@ -8,6 +8,8 @@ export interface OpenRun {
   parentRunId: string | undefined;
   /** Runs started under this one that are still open. */
   children: Set<string> | undefined;
+  /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs). */
+  captureContent: boolean;
   /** `performance.now()` at start: for the TTL and time to first chunk. */
   startedAt: number;
   firstChunkAt: number | undefined;

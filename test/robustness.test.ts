@@ -31,6 +31,14 @@ describe("the handler never hurts the host app (fault injection: hand-fed callba
     expect(handler.openRunCount).toBe(0);
   });
 
+  it("still records the span when tags or metadata are malformed", () => {
+    const { handler, spans } = createTestTracing();
+    handler.handleChainStart(serialized, {}, RUN, undefined, "not-a-list" as never, null as never);
+    handler.handleChainEnd({}, RUN);
+    expect(spans()).toHaveLength(1);
+    expect(spans()[0]?.attributes["langchain.run.id"]).toBe(RUN);
+  });
+
   it("survives garbage arguments of every shape", () => {
     const { handler } = createTestTracing();
     const garbage: unknown[] = [undefined, null, 42, "str", Symbol("s"), [], {}, new Proxy({}, { get: () => { throw new Error("trap"); } })];

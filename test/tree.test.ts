@@ -65,6 +65,11 @@ describe("the run tree becomes the trace tree", () => {
     const toolsNode = spans.find((s) => s.name === "tools");
     expect(toolsNode?.attributes["langgraph.node"]).toBe("tools");
     expect(toolsNode?.attributes["langgraph.step"]).toBeTypeOf("number");
+    // LangGraph's hidden plumbing keeps its span but not a copy of the graph's input.
+    const start = tracing.span("__start__");
+    expect(start.attributes["tag.tags"]).toContain("langsmith:hidden");
+    expect(start.attributes["input.value"]).toBeUndefined();
+    expect(toolsNode?.attributes["input.value"]).toBeTypeOf("string");
     expect(tracing.handler.openRunCount).toBe(0);
   });
 

@@ -14,7 +14,7 @@ import {
   TAG_TAGS,
   USER_ID,
 } from "../attribute-names.js";
-import { asString, putValue } from "./content.js";
+import { asRecord, asString, putValue } from "./content.js";
 
 export interface RunIdentity {
   runId: string;
@@ -28,18 +28,17 @@ export interface RunIdentity {
 /** Metadata keys that name the conversation; LangChain copies `configurable.thread_id` into metadata. */
 const CONVERSATION_KEYS = ["thread_id", "session_id", "conversation_id"] as const;
 
-/** Attributes every span gets: who the run is, its tags and metadata. */
-export function runAttributes(run: RunIdentity, maxContentLength: number): Attributes {
-  const attributes: Attributes = {
-    [LANGCHAIN_RUN_ID]: run.runId,
-    [LANGCHAIN_RUN_TYPE]: run.runType,
-  };
+/** Adds what every span gets: who the run is, its tags and metadata. */
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number): void {
+  attributes[LANGCHAIN_RUN_ID] = run.runId;
+  attributes[LANGCHAIN_RUN_TYPE] = run.runType;
   if (run.parentRunId !== undefined) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
-  if (run.tags !== undefined && run.tags.length > 0) attributes[TAG_TAGS] = run.tags.filter((tag) => typeof tag === "string");
-  const metadata = run.metadata;
-  if (metadata !== undefined && Object.keys(metadata).length > 0) {
-    putValue(attributes, METADATA, metadata, maxContentLength);
+  if (Array.isArray(run.tags) && run.tags.length > 0) attributes[TAG_TAGS] = run.tags.filter((tag) => typeof tag === "string");
+  const metadata = asRecord(run.metadata);
+  if (metadata !== undefined) {
+    const userMetadata = withoutFrameworkKeys(metadata);
+    if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
     putLangGraphAttributes(attributes, metadata);
     for (const key of CONVERSATION_KEYS) {
       const conversationId = scalarString(metadata[key]);
@@ -52,7 +51,27 @@ export function runAttributes(run: RunIdentity, maxContentLength: number): Attri
     const userId = scalarString(metadata["user_id"]);
     if (userId !== undefined) attributes[USER_ID] = userId;
   }
-  return attributes;
+}
+
+/**
+ * LangChain and LangGraph fill every run's metadata with their own bookkeeping (`ls_*`,
+ * `langgraph_*`, `checkpoint_ns`, `versions`): it becomes `gen_ai.*` and `langgraph.*`
+ * attributes instead, and `metadata` keeps what the user put there.
+ */
+const FRAMEWORK_KEY = /^(ls_|langgraph_|__)|^(checkpoint_ns|versions)$/;
+
+function withoutFrameworkKeys(metadata: Record<string, unknown>): Record<string, unknown> | undefined {
+  let userMetadata: Record<string, unknown> | undefined;
+  for (const key of Object.keys(metadata)) {
+    if (FRAMEWORK_KEY.test(key)) continue;
+    (userMetadata ??= {})[key] = metadata[key];
+  }
+  return userMetadata;
+}
+
+/** LangGraph tags its plumbing (`__start__`, channel writes) `langsmith:hidden`: their payloads only repeat the graph's. */
+export function isHiddenRun(tags: unknown): boolean {
+  return Array.isArray(tags) && tags.includes("langsmith:hidden");
 }
 
 function putLangGraphAttributes(attributes: Attributes, metadata: Record<string, unknown>): void {

@@ -95,15 +95,15 @@ export function describeError(error: unknown): string {
 class JsonWriter {
   private out = "";
   private readonly ancestors = new Set<object>();
-  /** Set when the writer itself dropped or shortened something. */
-  cut = false;
+  /** How many times the writer itself dropped or shortened something. */
+  private cuts = 0;
 
   constructor(private readonly maxLength: number) {}
 
   static write(value: unknown, maxLength: number): { json: string; cut: boolean } {
     const writer = new JsonWriter(maxLength);
     if (!writer.value(value, 0)) writer.out = "null";
-    return { json: writer.out, cut: writer.cut };
+    return { json: writer.out, cut: writer.cuts > 0 };
   }
 
   private get exhausted(): boolean {
@@ -144,14 +144,14 @@ class JsonWriter {
       this.out += JSON.stringify(value);
       return;
     }
-    this.cut = true;
+    this.cuts++;
     this.out += JSON.stringify(value.slice(0, room) + truncationMarker(room, value.length));
   }
 
   private object(value: object, depth: number): void {
     if (this.ancestors.has(value)) return this.string("[circular]");
     if (depth >= MAX_DEPTH) {
-      this.cut = true;
+      this.cuts++;
       return this.string("[too deep]");
     }
     const mark = this.out.length;
@@ -180,7 +180,8 @@ class JsonWriter {
     if (value instanceof Error) return this.record({ name: value.name, message: value.message }, depth);
     if (value instanceof Set) return this.list([...value], depth);
     if (value instanceof Map) return this.record(Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), v])), depth);
-    if (isLangChainMessage(value)) return this.record(messageFields(value), depth);
+    if (isLangChainMessage(value)) return this.message(value, depth);
+    if (isPromptValue(value)) return this.record(promptValueFields(value), depth);
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") {
       const replaced: unknown = toJSON.call(value);
@@ -192,12 +193,28 @@ class JsonWriter {
     this.record(value as Record<string, unknown>, depth);
   }
 
+  /**
+   * A graph's state carries the same message objects from node to node, and every node's
+   * input and output holds all of them: each message is written once and its JSON reused.
+   */
+  private message(message: Record<string, unknown>, depth: number): void {
+    const cached = messageJson.get(message);
+    if (cached !== undefined && cached.length <= this.maxLength - this.out.length) {
+      this.out += cached;
+      return;
+    }
+    const start = this.out.length;
+    const cutsBefore = this.cuts;
+    this.record(messageFields(message), depth);
+    if (this.cuts === cutsBefore) messageJson.set(message, this.out.slice(start));
+  }
+
   private list(items: readonly unknown[], depth: number): void {
     this.out += "[";
     for (let index = 0; index < items.length; index++) {
       if (index > 0) this.out += ",";
       if (this.exhausted) {
-        this.cut = true;
+        this.cuts++;
         this.out += `"[${items.length - index} more items]"`;
         break;
       }
@@ -214,7 +231,7 @@ class JsonWriter {
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index] as string;
       if (this.exhausted) {
-        this.cut = true;
+        this.cuts++;
         this.out += `${written > 0 ? "," : ""}"[truncated]":"${keys.length - index} more keys"`;
         break;
       }
@@ -245,6 +262,19 @@ class JsonWriter {
 function isLangChainMessage(value: object): value is Record<string, unknown> {
   const fields = value as { lc_serializable?: unknown; lc_namespace?: unknown; type?: unknown };
   return typeof fields.type === "string" && "content" in value && Array.isArray(fields.lc_namespace) && fields.lc_namespace[1] === "messages";
+}
+
+/** JSON of messages already written (messages are not changed once made; a changed one would show its first form). */
+const messageJson = new WeakMap<object, string>();
+
+/** `ChatPromptValue` / `StringPromptValue`: what a prompt template hands the model. */
+function isPromptValue(value: object): value is Record<string, unknown> {
+  const namespace = (value as { lc_namespace?: unknown }).lc_namespace;
+  return Array.isArray(namespace) && namespace[1] === "prompt_values";
+}
+
+function promptValueFields(promptValue: Record<string, unknown>): Record<string, unknown> {
+  return Array.isArray(promptValue["messages"]) ? { messages: promptValue["messages"] } : { value: promptValue["value"] };
 }
 
 const MESSAGE_FIELDS = ["type", "content", "name", "id", "tool_calls", "tool_call_id", "status", "usage_metadata"] as const;

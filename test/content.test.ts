@@ -77,6 +77,17 @@ describe("payloads become bounded, safe JSON", () => {
     expect(text.text).toMatch(/kept \d+ of 5000 chars\]$/);
   });
 
+  it("writes messages and prompt values as their fields, the same each time they recur", async () => {
+    const { ChatPromptTemplate } = await import("@langchain/core/prompts");
+    const promptValue = await ChatPromptTemplate.fromMessages([["human", "hi {name}"]]).invoke({ name: "Ada" });
+    const message = new HumanMessage({ content: "again", id: "m-1" });
+    const parsed = JSON.parse(toPayload({ promptValue, twice: [message, message] }, 10_000).text);
+    expect(parsed).toEqual({
+      promptValue: { messages: [{ type: "human", content: "hi Ada" }] },
+      twice: [{ type: "human", content: "again", id: "m-1" }, { type: "human", content: "again", id: "m-1" }],
+    });
+  });
+
   it("redacts LangChain secrets and credential-named keys", () => {
     const parsed = JSON.parse(
       toPayload(

@@ -41,7 +41,7 @@ import {
   OUTPUT_MIME_TYPE,
   OUTPUT_VALUE,
 } from "../attribute-names.js";
-import { toPayload } from "../payload.js";
+import { toPayload, type Payload } from "../payload.js";
 import { asNumber, asRecord, asString, putPayload, putValue } from "./content.js";
 import { putFlattenedMessages, toGenAiMessage, type GenAiMessage } from "./messages.js";
 
@@ -168,7 +168,7 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   if (params !== undefined) {
     const { tools, ...rest } = params;
     putValue(attributes, LLM_INVOCATION_PARAMETERS, rest, maxContentLength);
-    if (Array.isArray(tools) && tools.length > 0) putValue(attributes, GEN_AI_TOOL_DEFINITIONS, tools, maxContentLength);
+    if (Array.isArray(tools) && tools.length > 0) putPayload(attributes, GEN_AI_TOOL_DEFINITIONS, toolDefinitionsPayload(tools, maxContentLength));
   }
   const messages: GenAiMessage[] = start.input.map((item) =>
     typeof item === "string" ? { role: "user", parts: [{ type: "text", content: item }] } : toGenAiMessage(item),
@@ -178,6 +178,17 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
   putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength);
   return attributes;
+}
+
+/** A model bound to tools sends the same tools array on every call: its JSON is written once. */
+const toolDefinitionsJson = new WeakMap<object, { maxLength: number; payload: Payload }>();
+
+function toolDefinitionsPayload(tools: unknown[], maxLength: number): Payload {
+  const cached = toolDefinitionsJson.get(tools);
+  if (cached?.maxLength === maxLength) return cached.payload;
+  const payload = toPayload(tools, maxLength);
+  toolDefinitionsJson.set(tools, { maxLength, payload });
+  return payload;
 }
 
 interface TokenUsage {

@@ -1,0 +1,59 @@
+// What every bench entry point (the bench itself and the profiler) sets up first.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { assertCallbackManagerPristine, createConfigurations, type Configuration } from "./configurations.js";
+import { installTracingPipeline, type TracingPipeline } from "./otel.js";
+import { assertSingleCopies, REPO_ROOT } from "./singletons.js";
+import { createWorkloads, type Workload } from "./workloads.js";
+
+/**
+ * Variables that would change what is measured: LangChain's callback mode, LangSmith
+ * tracing (it would add a network tracer to every configuration), and the content switches
+ * ours and the peers read.
+ */
+const IGNORED_ENVIRONMENT = [
+  "LANGCHAIN_CALLBACKS_BACKGROUND",
+  "LANGSMITH_TRACING",
+  "LANGSMITH_TRACING_V2",
+  "LANGCHAIN_TRACING",
+  "LANGCHAIN_TRACING_V2",
+  "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+  "TRACELOOP_TRACE_CONTENT",
+];
+
+export interface BenchEnvironment {
+  pipeline: TracingPipeline;
+  workloads: Workload[];
+  configurations: Configuration[];
+}
+
+export async function prepareBenchEnvironment(log: (message: string) => void): Promise<BenchEnvironment> {
+  for (const name of IGNORED_ENVIRONMENT) {
+    if (process.env[name] !== undefined) {
+      log(`unsetting ${name}=${process.env[name]} for the bench`);
+      delete process.env[name];
+    }
+  }
+  if (globalThis.gc === undefined) throw new Error("run node with --expose-gc (npm run bench does)");
+  assertSingleCopies();
+  if (readFileSync(join(REPO_ROOT, "src", "handler.ts"), "utf8").includes("PLACEHOLDER")) {
+    log("WARNING: src/handler.ts is still the PLACEHOLDER: 'ours' makes no spans");
+  }
+  const pipeline = installTracingPipeline();
+  const workloads = createWorkloads();
+  const configurations = await createConfigurations(pipeline.provider);
+  assertCallbackManagerPristine();
+  return { pipeline, workloads, configurations };
+}
+
+/** The configuration and workload named on a command line; throws with the valid names otherwise. */
+export function selectPair(environment: BenchEnvironment, configurationId: string, workloadId: string): { configuration: Configuration; workload: Workload } {
+  const configuration = environment.configurations.find((candidate) => candidate.id === configurationId);
+  const workload = environment.workloads.find((candidate) => candidate.id === workloadId);
+  if (configuration === undefined || workload === undefined) {
+    const configurationIds = environment.configurations.map((candidate) => candidate.id).join(", ");
+    const workloadIds = environment.workloads.map((candidate) => candidate.id).join(", ");
+    throw new Error(`unknown configuration or workload; configurations: ${configurationIds}; workloads: ${workloadIds}`);
+  }
+  return { configuration, workload };
+}

@@ -1,0 +1,109 @@
+// npm run bench [-- --smoke]   (or BENCH_SMOKE=1): see bench/README.md.
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { prepareBenchEnvironment } from "./bench-environment.js";
+import {
+  checkNesting,
+  measureHeapGrowth,
+  measureThroughput,
+  measureTimingFidelity,
+  recordExpectedRunTrees,
+  type BenchContext,
+  type BenchSettings,
+} from "./measure.js";
+import { measureInIsolation } from "./isolated.js";
+import { keyRatios, renderConsoleSummary, renderJson, renderMarkdown, type BenchResults } from "./report.js";
+import { BENCH_ROOT } from "./singletons.js";
+
+const FULL: BenchSettings = {
+  smoke: false,
+  rounds: 15,
+  warmupInvocations: 300,
+  invocationsPerRound: { chain: 800, "agent-chain": 400, "langgraph-agent": 100 },
+  nestingInvocations: 20,
+  parallelInvocations: 200,
+  fidelityProbes: 10,
+  fidelityLoadInvocations: 200,
+  heapBlockInvocations: 10_000,
+  loadWorkloadId: "agent-chain",
+  isolated: {
+    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    workloadIds: ["agent-chain", "langgraph-agent"],
+    repeats: 3,
+    counts: {
+      "agent-chain": { warmup: 2000, blockInvocations: 2000, blocks: 5 },
+      "langgraph-agent": { warmup: 200, blockInvocations: 200, blocks: 5 },
+    },
+  },
+};
+
+const SMOKE: BenchSettings = {
+  smoke: true,
+  rounds: 2,
+  warmupInvocations: 2,
+  invocationsPerRound: { chain: 5, "agent-chain": 5, "langgraph-agent": 2 },
+  nestingInvocations: 3,
+  parallelInvocations: 10,
+  fidelityProbes: 1,
+  fidelityLoadInvocations: 20,
+  heapBlockInvocations: 50,
+  loadWorkloadId: "agent-chain",
+  isolated: {
+    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    workloadIds: ["agent-chain", "langgraph-agent"],
+    repeats: 1,
+    counts: {
+      "agent-chain": { warmup: 10, blockInvocations: 10, blocks: 1 },
+      "langgraph-agent": { warmup: 2, blockInvocations: 2, blocks: 1 },
+    },
+  },
+};
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadAverageAtStart = loadavg();
+  const settings = process.argv.includes("--smoke") || process.env["BENCH_SMOKE"] === "1" ? SMOKE : FULL;
+  const log = (message: string): void => console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const { pipeline, workloads, configurations } = await prepareBenchEnvironment(log);
+  const expectedTrees = await recordExpectedRunTrees(workloads);
+  const context: BenchContext = { pipeline, configurations, workloads, settings, log };
+  log(`${settings.smoke ? "smoke" : "full"} run: ${configurations.length} configurations × ${workloads.length} workloads`);
+
+  const nesting = await checkNesting(context, expectedTrees);
+  const throughput = await measureThroughput(context);
+  const fidelity = await measureTimingFidelity(context);
+  const heap = await measureHeapGrowth(context);
+  const isolated = await measureInIsolation(settings.isolated, log);
+
+  const results: BenchResults = {
+    settings,
+    startedAt,
+    elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    loadAverageAtStart,
+    configurations,
+    workloads,
+    expectedTrees,
+    throughput,
+    nesting,
+    fidelity,
+    heap,
+    isolated,
+  };
+  const ratios = keyRatios(results);
+  const output = join(BENCH_ROOT, settings.smoke ? "results-smoke" : "results");
+  writeFileSync(`${output}.md`, renderMarkdown(results, ratios));
+  // Every per-round figure, for anyone who wants to recompute the tables differently.
+  writeFileSync(`${output}.json`, renderJson(results));
+  log(`wrote ${output}.md and ${output}.json`);
+  console.log(renderConsoleSummary(ratios));
+}
+
+main().then(
+  // Peers leave timers and hooks behind; the bench is done once its report is out.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

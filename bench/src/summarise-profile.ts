@@ -1,0 +1,85 @@
+// Compares CPU profiles written by src/profile.ts, per invocation: self time by where the
+// code lives (our src/, the OTel SDK, LangChain, ...) and the top self-time functions of the
+// first profile.
+//   npm --prefix bench run profile:summary -- profiles/ours.agent-chain.cpuprofile profiles/floor.agent-chain.cpuprofile ...
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { BENCH_ROOT, REPO_ROOT } from "./singletons.js";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+interface ProfileMeta {
+  invocations: number;
+}
+
+/** Where a function's code lives, for grouping. */
+function areaOf(url: string): string {
+  const path = url.replace(/^file:\/\//, "");
+  if (path === "") return "V8 (GC, native)";
+  if (path.startsWith("node:")) return "Node internals (async_hooks, crypto, ...)";
+  if (path.startsWith(join(REPO_ROOT, "src"))) return "ours (src/)";
+  if (path.startsWith(join(BENCH_ROOT, "src"))) return "bench code";
+  const segments = (path.split("/node_modules/").at(-1) ?? path).split("/");
+  const name = segments[0]?.startsWith("@") ? `${segments[0]}/${segments[1]}` : (segments[0] ?? path);
+  if (name.startsWith("@opentelemetry/")) return "OTel (api + SDK)";
+  if (name === "@langchain/core") return "LangChain core";
+  if (name.startsWith("@langchain/")) return "LangGraph";
+  return `other: ${name}`;
+}
+
+interface Summary {
+  label: string;
+  /** µs of self time per invocation, by area and by function. */
+  byArea: Map<string, number>;
+  byFunction: Map<string, number>;
+  total: number;
+}
+
+function summarise(file: string): Summary {
+  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  const { invocations } = JSON.parse(readFileSync(`${file}.json`, "utf8")) as ProfileMeta;
+  const nodesById = new Map(profile.nodes.map((node) => [node.id, node]));
+  const byArea = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((nodeId, index) => {
+    const { functionName, url, lineNumber, columnNumber } = nodesById.get(nodeId)!.callFrame;
+    if (functionName === "(idle)") return;
+    const micros = (profile.timeDeltas[index] ?? 0) / invocations;
+    const area = areaOf(url);
+    const where = url === "" ? "" : ` ${url.replace(/^file:\/\//, "").replace(`${REPO_ROOT}/`, "")}:${lineNumber + 1}:${columnNumber + 1}`;
+    const key = `${functionName || "(anonymous)"}${where}`;
+    byArea.set(area, (byArea.get(area) ?? 0) + micros);
+    byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
+    total += micros;
+  });
+  return { label: basename(file, ".cpuprofile"), byArea, byFunction, total };
+}
+
+const files = process.argv.slice(2);
+if (files.length === 0) throw new Error("usage: summarise-profile FILE.cpuprofile [MORE.cpuprofile ...]");
+const summaries = files.map(summarise);
+const areas = [...new Set(summaries.flatMap((summary) => [...summary.byArea.keys()]))].sort(
+  (a, b) => (summaries[0]!.byArea.get(b) ?? 0) - (summaries[0]!.byArea.get(a) ?? 0),
+);
+const cell = (micros: number | undefined): string => (micros ?? 0).toFixed(1).padStart(12);
+console.log(`self time, µs per invocation (profiler on)\n${"area".padEnd(44)}${summaries.map((summary) => summary.label.padStart(28)).join("")}`);
+for (const area of areas) console.log(`${area.padEnd(44)}${summaries.map((summary) => cell(summary.byArea.get(area)).padStart(28)).join("")}`);
+console.log(`${"total".padEnd(44)}${summaries.map((summary) => cell(summary.total).padStart(28)).join("")}`);
+const [first, second] = summaries;
+console.log(`\ntop self-time functions of ${first!.label}, µs per invocation:`);
+for (const [key, micros] of [...first!.byFunction].sort((a, b) => b[1] - a[1]).slice(0, 35)) console.log(`${cell(micros)}  ${key}`);
+if (second !== undefined) {
+  // Where the first profile spends more than the second: e.g. ours against the floor.
+  const keys = new Set([...first!.byFunction.keys(), ...second.byFunction.keys()]);
+  const differences = [...keys].map((key): [string, number] => [key, (first!.byFunction.get(key) ?? 0) - (second.byFunction.get(key) ?? 0)]);
+  console.log(`\nlargest differences, ${first!.label} − ${second.label}, µs per invocation:`);
+  for (const [key, micros] of differences.sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${cell(micros)}  ${key}`);
+}

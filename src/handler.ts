@@ -353,7 +353,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private addEvent(runId: string, name: string, attributes: Attributes, content: unknown): void {
     const run = this.runs.get(runId);
     if (run === undefined) return;
-    if (this.options.captureContent && content !== undefined) {
+    if (run.captureContent && content !== undefined) {
       attributes[EVENT_CONTENT] = toPayload(content, this.options.maxContentLength).text;
     }
     run.span.addEvent(name, attributes);

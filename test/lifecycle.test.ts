@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { RunnableLambda } from "@langchain/core/runnables";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { createTestTracing, parentSpanId } from "./support/tracing.js";
+import { RunTreeRecorder } from "./support/run-recorder.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,18 +106,10 @@ describe("errors, cancellation and runs that never end", () => {
       return n;
     }).withConfig({ runName: "step" });
     // A second awaited handler timestamps the same run boundaries LangChain reports to ours.
-    const observed = new Map<string, { start: number; end?: number }>();
-    const observer = BaseCallbackHandler.fromMethods({
-      handleChainStart: (_c: unknown, _i: unknown, runId: string) => void observed.set(runId, { start: performance.now() }),
-      handleChainEnd: (_o: unknown, runId: string) => {
-        const run = observed.get(runId);
-        if (run !== undefined) run.end = performance.now();
-      },
-    });
-    observer.awaitHandlers = true;
+    const recorder = new RunTreeRecorder();
     const chain = RunnableLambda.from((n: number) => n).pipe(step).pipe((n: number) => n);
 
-    await Promise.all(Array.from({ length: 100 }, (_, n) => chain.invoke(n, { callbacks: [tracing.handler, observer] })));
+    await Promise.all(Array.from({ length: 100 }, (_, n) => chain.invoke(n, { callbacks: [tracing.handler, recorder] })));
 
     const steps = tracing.spans().filter((s) => s.name === "step");
     expect(steps).toHaveLength(100);
@@ -125,10 +117,10 @@ describe("errors, cancellation and runs that never end", () => {
     for (const span of steps) {
       const recordedMs = span.duration[0] * 1e3 + span.duration[1] / 1e6;
       const n = JSON.parse(String(span.attributes["input.value"])).input as number;
-      const boundaries = observed.get(String(span.attributes["langchain.run.id"]));
+      const run = recorder.find(String(span.attributes["langchain.run.id"]));
       // The span is the run, however loaded the event loop is (a GC pause between the two
       // handlers' calls is the only slack)...
-      expect(Math.abs(recordedMs - ((boundaries?.end ?? Infinity) - (boundaries?.start ?? 0)))).toBeLessThan(5);
+      expect(Math.abs(recordedMs - ((run?.endedAtMs ?? Infinity) - (run?.startedAtMs ?? 0)))).toBeLessThan(5);
       // ...and so spans the step's whole body: never shorter (LangChain's background queue
       // starts spans late and makes them 15-90 ms short here), longer by the time the step
       // waits behind the 99 other invocations on the event loop.

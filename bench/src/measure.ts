@@ -10,12 +10,12 @@ import {
   expectedRunTree,
   isCorrect,
   judgeTrace,
-  RunTreeRecorder,
   runIdParentMismatches,
   summariseJudgements,
   type ExpectedRunTree,
   type TraceJudgement,
 } from "./run-tree.js";
+import { RunTreeRecorder } from "../../test/support/run-recorder.js";
 import type { IsolatedSettings } from "./isolated.js";
 import { rotate } from "./stats.js";
 import { createSleepStep, SLEEP_STEP_NAME, type Handlers, type Workload } from "./workloads.js";

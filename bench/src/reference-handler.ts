@@ -3,7 +3,7 @@
 // Anything a real handler costs above this is the price of what it records.
 import type { BaseCallbackHandlerInput } from "@langchain/core/callbacks/base";
 import { context, trace, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
-import { RunLifecycleHandler, type RunStart } from "./run-lifecycle.js";
+import { RunLifecycleHandler, type RunStart } from "../../test/support/run-recorder.js";
 
 export interface SpanPerRunReferenceHandlerOptions {
   tracerProvider: TracerProvider;

@@ -5,52 +5,9 @@
 // are also checked run by run against the recorder that rode along in the same invocation.
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { parentSpanId } from "./otel.js";
-import { RunLifecycleHandler, type RunStart } from "./run-lifecycle.js";
+import type { RecordedRun } from "../../test/support/run-recorder.js";
 
-/** LangGraph tags its internal plumbing runs with this; a tracer may choose to skip them. */
-const HIDDEN_TAG = "langsmith:hidden";
 export const RUN_ID_ATTRIBUTE = "langchain.run.id";
-
-export interface RecordedRun {
-  runId: string;
-  parentRunId: string | undefined;
-  name: string;
-  runType: string;
-  hidden: boolean;
-  /** Epoch ms (performance.timeOrigin + performance.now()) when LangChain reported the start. */
-  startedAtMs: number;
-  /** Same clock, when LangChain reported the end or error; NaN while open. */
-  endedAtMs: number;
-}
-
-const nowEpochMs = (): number => performance.timeOrigin + performance.now();
-
-/**
- * Records every run it is told about. Awaited, so it is called the moment LangChain starts
- * or ends a run: its timestamps are the runs' true boundaries.
- */
-export class RunTreeRecorder extends RunLifecycleHandler {
-  name = "RunTreeRecorder";
-  readonly runs: RecordedRun[] = [];
-  private readonly openRuns = new Map<string, RecordedRun>();
-
-  constructor() {
-    super({ _awaitHandler: true });
-  }
-
-  protected onRunStart({ runId, parentRunId, name, runType, tags }: RunStart): void {
-    const run = { runId, parentRunId, name, runType, hidden: tags.includes(HIDDEN_TAG), startedAtMs: nowEpochMs(), endedAtMs: Number.NaN };
-    this.runs.push(run);
-    this.openRuns.set(runId, run);
-  }
-
-  protected onRunEnd(runId: string): void {
-    const run = this.openRuns.get(runId);
-    if (run === undefined) return;
-    run.endedAtMs = nowEpochMs();
-    this.openRuns.delete(runId);
-  }
-}
 
 /**
  * A canonical string for the shape of a forest: each node becomes "(children...)" with its

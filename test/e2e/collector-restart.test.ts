@@ -7,12 +7,12 @@ import {
   createAppTracing,
   describeE2E,
   expectTraceOfRunTree,
-  RunTreeRecorder,
   startCollector,
   startTraceStack,
   type AppTracing,
   type TraceStack,
 } from "./stack.js";
+import { RunTreeRecorder } from "../support/run-recorder.js";
 import { answerChain } from "./workloads.js";
 
 const SERVICE_NAME = "langchain-otel-e2e-restart";

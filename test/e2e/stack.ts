@@ -9,13 +9,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { describe, expect } from "vitest";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
 import { STACK_FILES } from "../stack-files.js";
+import type { RecordedRun, RunTreeRecorder } from "../support/run-recorder.js";
 
 // ---- gate -------------------------------------------------------------------------------------
 
@@ -410,107 +410,7 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
   };
 }
 
-// ---- LangChain's own run tree -----------------------------------------------------------------
-
-export interface RecordedRun {
-  runId: string;
-  parentRunId: string | undefined;
-  /** As LangChain reports it: chain, prompt, parser, llm, tool, retriever, ... */
-  runType: string;
-  name: string;
-  /** Chat model runs: the model name LangChain passes (invocation params or ls_model_name). */
-  model: string | undefined;
-  failed: boolean;
-}
-
-type Serialized = { id?: unknown; name?: unknown } | undefined;
-
-function serializedName(serialized: Serialized): string | undefined {
-  const id = serialized?.id;
-  return Array.isArray(id) ? String(id.at(-1)) : typeof serialized?.name === "string" ? serialized.name : undefined;
-}
-
-/**
- * Records the run tree exactly as LangChain's CallbackManager reports it, independently of the
- * handler under test. (Arguments in the order the manager passes them, not the declared types'.)
- */
-export class RunTreeRecorder extends BaseCallbackHandler {
-  name = "RunTreeRecorder";
-  private readonly recorded = new Map<string, RecordedRun>();
-
-  constructor() {
-    super({ _awaitHandler: true });
-  }
-
-  override copy(): this {
-    return this;
-  }
-
-  private record(runId: string, parentRunId: string | undefined, runType: string, name: string, model?: string): void {
-    this.recorded.set(runId, { runId, parentRunId, runType, name, model, failed: false });
-  }
-
-  private fail(runId: string): void {
-    const run = this.recorded.get(runId);
-    if (run !== undefined) run.failed = true;
-  }
-
-  override handleChainStart(chain: Serialized, _inputs: unknown, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, runType?: string, runName?: string): void {
-    this.record(runId, parentRunId, runType ?? "chain", runName ?? serializedName(chain) ?? "chain");
-  }
-
-  override handleChatModelStart(llm: Serialized, _messages: unknown[][], runId: string, parentRunId?: string, extraParams?: Record<string, unknown>, _tags?: string[], metadata?: Record<string, unknown>, runName?: string): void {
-    const invocationModel = (extraParams?.["invocation_params"] as { model?: unknown } | undefined)?.model;
-    const model = typeof invocationModel === "string" ? invocationModel : (metadata?.["ls_model_name"] as string | undefined);
-    this.record(runId, parentRunId, "llm", runName ?? serializedName(llm) ?? "chat", model);
-  }
-
-  override handleToolStart(tool: Serialized, _input: string, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, runName?: string): void {
-    this.record(runId, parentRunId, "tool", runName ?? serializedName(tool) ?? "tool");
-  }
-
-  override handleRetrieverStart(retriever: Serialized, _query: string, runId: string, parentRunId?: string, _tags?: string[], _metadata?: Record<string, unknown>, name?: string): void {
-    this.record(runId, parentRunId, "retriever", name ?? serializedName(retriever) ?? "retriever");
-  }
-
-  override handleChainError(_error: unknown, runId: string): void {
-    this.fail(runId);
-  }
-  override handleLLMError(_error: unknown, runId: string): void {
-    this.fail(runId);
-  }
-  override handleToolError(_error: unknown, runId: string): void {
-    this.fail(runId);
-  }
-  override handleRetrieverError(_error: unknown, runId: string): void {
-    this.fail(runId);
-  }
-
-  get runs(): RecordedRun[] {
-    return [...this.recorded.values()];
-  }
-
-  roots(): RecordedRun[] {
-    return this.runs.filter((run) => run.parentRunId === undefined);
-  }
-
-  /** The one root run; fails when there are several (a batch) or none. */
-  root(): RecordedRun {
-    const roots = this.roots();
-    if (roots.length !== 1 || roots[0] === undefined) throw new Error(`expected one root run, recorded ${roots.length}`);
-    return roots[0];
-  }
-
-  /** `root` and all its descendants. */
-  treeOf(root: RecordedRun): RecordedRun[] {
-    const tree = [root];
-    for (let index = 0; index < tree.length; index++) {
-      const parent = tree[index] as RecordedRun;
-      tree.push(...this.runs.filter((run) => run.parentRunId === parent.runId));
-    }
-    return tree;
-  }
-}
+// ---- LangChain's own run tree: test/support/run-recorder.ts ---------------------------------
 
 // ---- comparing a Jaeger trace with the run tree -----------------------------------------------
 

@@ -11,13 +11,13 @@ import {
   describeE2E,
   expectTraceOfRunTree,
   parentSpanIdOf,
-  RunTreeRecorder,
   startTraceStack,
   tagValue,
   type AppTracing,
   type JaegerSpan,
   type TraceStack,
 } from "./stack.js";
+import { RunTreeRecorder } from "../support/run-recorder.js";
 import { answerChain, failingChain, InventoryLookupError, MODEL_NAME, parallelBranches, ragChain, REPLY_USAGE } from "./workloads.js";
 
 const SERVICE_NAME = "langchain-otel-e2e-traces";

@@ -5,6 +5,7 @@
  * `usage_metadata` / `response_metadata` / LangSmith params like a real provider. Generic on
  * purpose: tests build their own scripts with it.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import {
@@ -116,10 +117,10 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
 
   private async *replyChunks(messages: BaseMessage[], options: this["ParsedCallOptions"]): AsyncGenerator<ChatGenerationChunk> {
     const reply = this.script(messages);
-    await sleep(this.firstChunkDelayMs, options.signal);
+    if (this.firstChunkDelayMs > 0) await sleep(this.firstChunkDelayMs, undefined, { signal: options.signal });
 
     for (const [index, piece] of splitIntoStreamPieces(reply.text ?? "").entries()) {
-      if (index > 0) await sleep(this.chunkDelayMs, options.signal);
+      if (index > 0 && this.chunkDelayMs > 0) await sleep(this.chunkDelayMs, undefined, { signal: options.signal });
       yield new ChatGenerationChunk({ text: piece, message: new AIMessageChunk({ content: piece }) });
     }
     for (const [index, call] of (reply.toolCalls ?? []).entries()) {
@@ -160,19 +161,4 @@ export function estimateTokens(text: string): number {
 /** Words with their trailing space, as providers stream them. */
 function splitIntoStreamPieces(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -22,7 +22,7 @@ import {
   LANGCHAIN_RUN_UNFINISHED,
   LANGCHAIN_TOOL_STREAM_EVENTS,
 } from "./attribute-names.js";
-import { chainEndAttributes, chainSpanName, chainStartAttributes, putChainInput } from "./attributes/chain.js";
+import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { asException, errorType, isCancellation } from "./attributes/error.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
@@ -112,10 +112,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     this.safely("handleChainStart", () => {
-      const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: runName ?? lastIdSegment(chain), tags, metadata };
-      const captureContent = this.options.captureContent && !isHiddenRun(tags);
-      const attributes = chainStartAttributes(chain, inputs, captureContent, this.options.maxContentLength);
-      this.startRun(identity, chainSpanName(chain, runName), SpanKind.INTERNAL, attributes, captureContent);
+      const name = runName ?? lastIdSegment(chain) ?? "chain";
+      const graph = isGraph(chain);
+      const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
+      this.startRun(identity, chainSpanName(name, graph), SpanKind.INTERNAL, (capture) =>
+        chainStartAttributes(graph, inputs, capture, this.options.maxContentLength),
+      );
     });
   }
 
@@ -130,10 +132,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     this.safely("handleToolStart", () => {
-      const start = { serialized: tool, input, runName, toolCallId };
-      const attributes = toolStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
-      const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: toolName(start), tags, metadata };
-      this.startRun(identity, `execute_tool ${toolName(start)}`, SpanKind.INTERNAL, attributes);
+      const start = { serialized: tool, name: toolName(tool, runName), input, toolCallId };
+      const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
+      this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
+        toolStartAttributes(start, capture, this.options.maxContentLength),
+      );
     });
   }
 
@@ -148,9 +151,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.safely("handleRetrieverStart", () => {
       const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
-      const attributes = retrieverStartAttributes(retrieverName, query, this.options.captureContent, this.options.maxContentLength);
       const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: retrieverName, tags, metadata };
-      this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, attributes);
+      this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, (capture) =>
+        retrieverStartAttributes(retrieverName, query, capture, this.options.maxContentLength),
+      );
     });
   }
 
@@ -276,21 +280,20 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.safely(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", () => {
       const input = operation === "chat" ? inputs[0] : inputs;
-      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata };
-      const attributes = modelStartAttributes(start, this.options.captureContent, this.options.maxContentLength);
+      const model = modelName(extraParams, metadata);
+      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
       const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
-      this.startRun(identity, modelSpanName(operation, modelName(start)), SpanKind.CLIENT, attributes);
+      this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
+        modelStartAttributes(start, capture, this.options.maxContentLength),
+      );
     });
   }
 
-  private startRun(
-    identity: RunIdentity,
-    spanName: string,
-    kind: SpanKind,
-    attributes: Attributes,
-    captureContent = this.options.captureContent,
-  ): void {
+  /** `startAttributes` is only computed for a run not already open, with that run's content setting. */
+  private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
+    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags);
+    const attributes = startAttributes(captureContent);
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
     putRunAttributes(attributes, identity, this.options.maxContentLength);

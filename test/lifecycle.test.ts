@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { RunnableLambda } from "@langchain/core/runnables";
@@ -9,7 +10,6 @@ import { createTestTracing, parentSpanId } from "./support/tracing.js";
 import { RunTreeRecorder } from "./support/run-recorder.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("errors, cancellation and runs that never end", () => {
   it("marks a failing run ERROR with error.type and an exception event, and its parent too", async () => {

@@ -7,7 +7,7 @@ import {
   OUTPUT_MIME_TYPE,
   OUTPUT_VALUE,
 } from "../attribute-names.js";
-import { asRecord, lastIdSegment, putValue } from "./content.js";
+import { asRecord, putValue } from "./content.js";
 
 /** A compiled LangGraph graph serializes as ["langgraph", "pregel", "CompiledStateGraph"]. */
 export function isGraph(serialized: unknown): boolean {
@@ -16,14 +16,13 @@ export function isGraph(serialized: unknown): boolean {
 }
 
 /** Graphs are workflows (`invoke_workflow LangGraph`); other chains and graph nodes go by the run's name. */
-export function chainSpanName(serialized: unknown, runName: string | undefined): string {
-  const name = runName ?? lastIdSegment(serialized) ?? "chain";
-  return isGraph(serialized) ? `invoke_workflow ${name}` : name;
+export function chainSpanName(name: string, graph: boolean): string {
+  return graph ? `invoke_workflow ${name}` : name;
 }
 
-export function chainStartAttributes(serialized: unknown, inputs: unknown, captureContent: boolean, maxContentLength: number): Attributes {
+export function chainStartAttributes(graph: boolean, inputs: unknown, captureContent: boolean, maxContentLength: number): Attributes {
   const attributes: Attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
-  if (isGraph(serialized)) attributes[GEN_AI_OPERATION_NAME] = "invoke_workflow";
+  if (graph) attributes[GEN_AI_OPERATION_NAME] = "invoke_workflow";
   if (captureContent) putChainInput(attributes, inputs, maxContentLength);
   return attributes;
 }

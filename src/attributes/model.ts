@@ -92,6 +92,8 @@ export interface ModelStart {
   input: unknown[];
   extraParams: Record<string, unknown> | undefined;
   metadata: Record<string, unknown> | undefined;
+  /** From `modelName`. */
+  model: string | undefined;
 }
 
 function firstString(fields: Record<string, unknown> | undefined, keys: string[]): string | undefined {
@@ -112,8 +114,8 @@ function providerName(metadata: Record<string, unknown> | undefined, serialized:
   return packageName !== undefined ? PROVIDER_NAMES[packageName] : undefined;
 }
 
-export function modelName(start: Pick<ModelStart, "extraParams" | "metadata">): string | undefined {
-  return firstString(asRecord(start.extraParams?.["invocation_params"]), MODEL_KEYS) ?? asString(start.metadata?.["ls_model_name"]);
+export function modelName(extraParams: Record<string, unknown> | undefined, metadata: Record<string, unknown> | undefined): string | undefined {
+  return firstString(asRecord(extraParams?.["invocation_params"]), MODEL_KEYS) ?? asString(metadata?.["ls_model_name"]);
 }
 
 /** `chat gpt-4o`, `text_completion my-model`, or just the operation when the model is unknown. */
@@ -148,7 +150,7 @@ function putRequestParameters(attributes: Attributes, params: Record<string, unk
 /** Attributes known when a chat model or LLM run starts. */
 export function modelStartAttributes(start: ModelStart, captureContent: boolean, maxContentLength: number): Attributes {
   const params = asRecord(start.extraParams?.["invocation_params"]);
-  const model = modelName(start);
+  const model = start.model;
   const provider = providerName(start.metadata, start.serialized);
   const attributes: Attributes = {
     [GEN_AI_OPERATION_NAME]: start.operation,

@@ -20,18 +20,19 @@ import { asRecord, asString, putPayload } from "./content.js";
 
 export interface ToolStart {
   serialized: unknown;
+  /** From `toolName`. */
+  name: string;
   /** LangChain passes structured tool input as a JSON string. */
   input: string;
-  runName: string | undefined;
   toolCallId: string | undefined;
 }
 
-export function toolName(start: Pick<ToolStart, "serialized" | "runName">): string {
-  return start.runName ?? asString(asRecord(start.serialized)?.["name"]) ?? "tool";
+export function toolName(serialized: unknown, runName: string | undefined): string {
+  return runName ?? asString(asRecord(serialized)?.["name"]) ?? "tool";
 }
 
 export function toolStartAttributes(start: ToolStart, captureContent: boolean, maxContentLength: number): Attributes {
-  const name = toolName(start);
+  const name = start.name;
   const attributes: Attributes = {
     [GEN_AI_OPERATION_NAME]: "execute_tool",
     [OPENINFERENCE_SPAN_KIND]: "TOOL",

@@ -9,11 +9,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { describe, expect } from "vitest";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
+import { setupTracing } from "../../src/setup.js";
 import { STACK_FILES } from "../stack-files.js";
 import type { RecordedRun, RunTreeRecorder } from "../support/run-recorder.js";
 
@@ -187,10 +187,6 @@ export class ServiceProcess {
     await this.exited;
     clearTimeout(killer);
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---- Jaeger and the collector -----------------------------------------------------------------
@@ -382,7 +378,6 @@ export function parentSpanIdOf(span: JaegerSpan): string | undefined {
 
 export interface AppTracing {
   serviceName: string;
-  provider: BasicTracerProvider;
   handler: OpenTelemetryCallbackHandler;
   shutdown(): Promise<void>;
 }
@@ -394,18 +389,15 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
     // Short, so a flush while the collector is down gives up quickly (the default is 10 s).
     timeoutMillis: 2_000,
   });
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": serviceName }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider });
+  // The app side is what a user of langchain-otel/setup runs (kept off the globals: one per suite).
+  const tracing = setupTracing({ serviceName, traceExporter: exporter, registerGlobally: false });
+  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider });
   return {
     serviceName,
-    provider,
     handler,
     async shutdown() {
       await handler.shutdown();
-      await provider.shutdown();
+      await tracing.shutdown();
     },
   };
 }

@@ -40,6 +40,8 @@ export const GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments";
 export const GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result";
 export const GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id";
 export const GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id";
+/** Metric attribute of `gen_ai.client.token.usage`: `input` or `output`. */
+export const GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
 export const ERROR_TYPE = "error.type";
 
 // OpenInference

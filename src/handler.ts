@@ -29,6 +29,7 @@ import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/r
 import { lastIdSegment } from "./attributes/content.js";
 import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
+import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
@@ -47,6 +48,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly options: ResolvedOptions;
   private readonly tracer: Tracer;
   private readonly runs: RunRegistry;
+  private readonly metrics: GenAiMetrics;
 
   constructor(options?: OpenTelemetryCallbackHandlerOptions) {
     const resolved = resolveOptions(options);
@@ -56,6 +58,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     super({ _awaitHandler: true });
     this.options = resolved;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
+    this.metrics = new GenAiMetrics(resolved.meterProvider);
     this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason) => this.endUnfinished(runId, run, reason));
   }
 
@@ -307,6 +310,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       startedAt: performance.now(),
       firstChunkAt: undefined,
       streamEvents: 0,
+      metricAttributes: this.metrics.startAttributes(attributes),
     });
   }
 
@@ -318,6 +322,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
     run.span.setAttributes(attributes);
     run.span.end();
+    this.metrics.recordEnd(run, attributes, performance.now());
   }
 
   private failRun(runId: string, error: unknown, kwargs?: { inputs?: unknown }): void {
@@ -325,6 +330,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const run = this.runs.remove(runId, cancelled ? "cancelled" : "parent_ended");
     if (run === undefined) return;
     const attributes: Attributes = { [ERROR_TYPE]: errorType(error) };
+    this.metrics.recordError(run, attributes[ERROR_TYPE] as string, performance.now());
     if (run.captureContent) putLateInputs(attributes, kwargs, this.options.maxContentLength);
     run.span.setAttributes(attributes);
     run.span.recordException(asException(error));
@@ -337,6 +343,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
       if (reason === "cancelled") {
+        this.metrics.recordError(run, ERROR_TYPE_CANCELLED, performance.now());
         run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
         run.span.setStatus({ code: SpanStatusCode.ERROR, message: "cancelled with its parent run" });
       }

@@ -1,8 +1,10 @@
-import { diag, type TracerProvider } from "@opentelemetry/api";
+import { diag, type MeterProvider, type TracerProvider } from "@opentelemetry/api";
 
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
   tracerProvider?: TracerProvider;
+  /** Provider of the GenAI metrics (`gen_ai.client.*`). Default: the global provider of `@opentelemetry/api`, looked up at each record. */
+  meterProvider?: MeterProvider;
   /**
    * Record prompts, messages, documents and tool payloads. Default `true`, unless the
    * environment sets `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`.
@@ -17,6 +19,7 @@ export interface OpenTelemetryCallbackHandlerOptions {
 
 export interface ResolvedOptions {
   tracerProvider: TracerProvider | undefined;
+  meterProvider: MeterProvider | undefined;
   captureContent: boolean;
   maxContentLength: number;
   runTtlMs: number;
@@ -28,7 +31,7 @@ export const DEFAULT_RUN_TTL_MS = 15 * 60_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "meterProvider", "captureContent", "maxContentLength", "runTtlMs"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -65,12 +68,18 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs } = given;
+  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
   ) {
     fail("tracerProvider", "has no getTracer() method", "Pass an OpenTelemetry TracerProvider, or leave it out to use the global one.");
+  }
+  if (
+    meterProvider !== undefined &&
+    (typeof meterProvider !== "object" || meterProvider === null || typeof (meterProvider as MeterProvider).getMeter !== "function")
+  ) {
+    fail("meterProvider", "has no getMeter() method", "Pass an OpenTelemetry MeterProvider (e.g. the SDK's MeterProvider), or leave it out to use the global one.");
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
     fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
@@ -87,6 +96,7 @@ export function resolveOptions(
 
   return {
     tracerProvider: tracerProvider as TracerProvider | undefined,
+    meterProvider: meterProvider as MeterProvider | undefined,
     captureContent: (captureContent as boolean | undefined) ?? captureContentFromEnv(env),
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,

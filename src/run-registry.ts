@@ -1,4 +1,4 @@
-import type { Context, Span } from "@opentelemetry/api";
+import type { Attributes, Context, Span } from "@opentelemetry/api";
 
 /** What the handler keeps about a run while its span is open. */
 export interface OpenRun {
@@ -14,6 +14,8 @@ export interface OpenRun {
   startedAt: number;
   firstChunkAt: number | undefined;
   streamEvents: number;
+  /** The GenAI metrics' attributes of this run (`metrics.ts`); undefined for runs no metric covers. */
+  metricAttributes: Attributes | undefined;
 }
 
 /** `cancelled`: the parent was aborted through its AbortSignal while this run was in flight. */

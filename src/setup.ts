@@ -20,7 +20,8 @@
  * - Not read by anyone here: `OTEL_TRACES_EXPORTER`, `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`
  *   (those belong to `@opentelemetry/sdk-node`); use the `traceExporter` option instead.
  */
-import { context, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
+import { context, diag, metrics, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
+import type { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
@@ -35,8 +36,9 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { createMeterProvider, type MetricsSetupOptions } from "./setup-metrics.js";
 
-export interface SetupTracingOptions {
+export interface SetupTracingOptions extends MetricsSetupOptions {
   /**
    * `service.name` of every span. A default: `OTEL_SERVICE_NAME` (or `service.name` in
    * `OTEL_RESOURCE_ATTRIBUTES`) wins when set. Default: the SDK's `unknown_service:<argv0>`.
@@ -63,6 +65,8 @@ export interface SetupTracingOptions {
 export interface Tracing {
   /** The provider: pass it to `new OpenTelemetryCallbackHandler({ tracerProvider })` when not registered globally. */
   readonly tracerProvider: BasicTracerProvider;
+  /** The provider of the handler's GenAI metrics: pass it as `meterProvider` when not registered globally. */
+  readonly meterProvider: MeterProvider;
   /** Export every ended span now. Rejects if a processor fails or takes longer than `timeoutMillis` (default 30 s). */
   forceFlush(options?: { timeoutMillis?: number }): Promise<void>;
   /** Flush, stop exporting, and unregister the globals this call registered. Safe to call twice. */
@@ -75,6 +79,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SetupTracingOptions>([
   "traceExporter",
   "spanProcessors",
   "registerGlobally",
+  "metricExporter",
+  "metricReaders",
 ]);
 
 /** Fixes for options people reach for by habit (other SDKs' names). */
@@ -103,17 +109,18 @@ export function setupTracing(options: SetupTracingOptions = {}): Tracing {
   const traceExporter = options.traceExporter === undefined ? new OTLPTraceExporter() : options.traceExporter;
   if (traceExporter !== null) spanProcessors.push(new BatchSpanProcessor(traceExporter));
 
-  const tracerProvider = new BasicTracerProvider({
-    resource: buildResource(options),
-    spanProcessors,
-  });
+  const resource = buildResource(options);
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
+  const meterProvider = createMeterProvider(resource, options);
 
   let registeredProvider = false;
   let registeredContextManager = false;
+  let registeredMeterProvider = false;
   if (registerGlobally) {
     registeredProvider = trace.setGlobalTracerProvider(tracerProvider);
     if (!registeredProvider) {
       void tracerProvider.shutdown();
+      void meterProvider.shutdown();
       throw new Error(
         "setupTracing: a global OpenTelemetry tracer provider is already registered (setupTracing " +
           "called twice, or another SDK runs in this process). Pass { registerGlobally: false } and " +
@@ -125,17 +132,24 @@ export function setupTracing(options: SetupTracingOptions = {}): Tracing {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     registeredContextManager = context.setGlobalContextManager(contextManager);
     if (!registeredContextManager) contextManager.disable();
+    // An APM agent may own the global meter provider: the handler then records into that one.
+    registeredMeterProvider = metrics.setGlobalMeterProvider(meterProvider);
+    if (!registeredMeterProvider) diag.warn("setupTracing: a global meter provider is already registered; the handler's metrics go to it.");
   }
 
   let shutdownPromise: Promise<void> | undefined;
   return {
     tracerProvider,
-    forceFlush: (flushOptions) => tracerProvider.forceFlush(flushOptions),
+    meterProvider,
+    forceFlush: async (flushOptions) => {
+      await Promise.all([tracerProvider.forceFlush(flushOptions), meterProvider.forceFlush(flushOptions)]);
+    },
     shutdown() {
-      shutdownPromise ??= tracerProvider.shutdown().finally(() => {
+      shutdownPromise ??= Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]).then(() => undefined).finally(() => {
         // Unregister only what this call registered, so setupTracing can run again afterwards.
         if (registeredProvider) trace.disable();
         if (registeredContextManager) context.disable();
+        if (registeredMeterProvider) metrics.disable();
       });
       return shutdownPromise;
     },
@@ -160,7 +174,7 @@ function validateOptions(options: unknown): asserts options is SetupTracingOptio
     const hint = HINTS_FOR_UNKNOWN_OPTIONS[name] ?? `valid options are ${[...OPTION_NAMES].join(", ")}`;
     throw new TypeError(`setupTracing: unknown option "${name}": ${hint}.`);
   }
-  const { serviceName, resourceAttributes, traceExporter, spanProcessors, registerGlobally } =
+  const { serviceName, resourceAttributes, traceExporter, spanProcessors, registerGlobally, metricExporter, metricReaders } =
     options as Record<keyof SetupTracingOptions, unknown>;
 
   if (serviceName !== undefined && (typeof serviceName !== "string" || serviceName.trim() === "")) {
@@ -199,6 +213,14 @@ function validateOptions(options: unknown): asserts options is SetupTracingOptio
         );
       }
     });
+  }
+  if (metricExporter !== undefined && metricExporter !== null && !hasMethods(metricExporter, ["export", "forceFlush", "shutdown"])) {
+    throw new TypeError(
+      `setupTracing: metricExporter must be a PushMetricExporter (with export(), forceFlush() and shutdown()), or null for no periodic export, got ${describe(metricExporter)}.`,
+    );
+  }
+  if (metricReaders !== undefined && (!Array.isArray(metricReaders) || !metricReaders.every((reader) => hasMethods(reader, ["setMetricProducer", "collect", "shutdown"])))) {
+    throw new TypeError(`setupTracing: metricReaders must be an array of MetricReader (e.g. new PeriodicExportingMetricReader({ exporter })), got ${describe(metricReaders)}.`);
   }
   if (registerGlobally !== undefined && typeof registerGlobally !== "boolean") {
     throw new TypeError(`setupTracing: registerGlobally must be true or false, got ${describe(registerGlobally)}.`);

@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { context, createContextKey, trace } from "@opentelemetry/api";
+import { context, createContextKey, metrics, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setupTracing, type SetupTracingOptions, type Tracing } from "../src/setup.js";
-import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { OpenTelemetryCallbackHandler } from "../src/index.js";
+import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./support/otlp-receiver.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -18,6 +20,10 @@ const OTEL_ENV_VARS = [
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   "OTEL_EXPORTER_OTLP_HEADERS",
   "OTEL_BSP_SCHEDULE_DELAY",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_METRIC_EXPORT_INTERVAL",
+  "OTEL_METRIC_EXPORT_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
 ] as const;
 
 let receiver: OtlpReceiver;
@@ -187,6 +193,66 @@ describe("setupTracing export", () => {
   });
 });
 
+/** Names of the metrics in an OTLP/JSON metrics export request. */
+function metricNames(request: ReceivedRequest | undefined): string[] {
+  const body = request?.body as { resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }> }> } | undefined;
+  return (body?.resourceMetrics ?? []).flatMap((r) => (r.scopeMetrics ?? []).flatMap((s) => (s.metrics ?? []).map((m) => m.name)));
+}
+
+const metricsRequests = () => receiver.requests.filter((request) => metricNames(request).length > 0);
+
+async function callModel(handler: OpenTelemetryCallbackHandler): Promise<void> {
+  const model = new ScriptedChatModel({ script: () => ({ text: "ok", usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } }), modelName: "m", provider: "openai" });
+  await model.invoke("hi", { callbacks: [handler] });
+}
+
+describe("setupTracing metrics", () => {
+  it("sends the handler's GenAI metrics as OTLP/JSON to OTEL_EXPORTER_OTLP_ENDPOINT/v1/metrics, with the same resource", async () => {
+    const tracing = setup({ serviceName: "checkout-api" });
+    await callModel(new OpenTelemetryCallbackHandler()); // both providers from the globals
+
+    await tracing.forceFlush();
+
+    const [request] = metricsRequests();
+    expect(request?.path).toBe("/v1/metrics");
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(metricNames(request).sort()).toEqual(["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]);
+    const resource = (request?.body as { resourceMetrics: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> } }> }).resourceMetrics[0]?.resource;
+    expect(resource?.attributes.find((a) => a.key === "service.name")?.value.stringValue).toBe("checkout-api");
+  });
+
+  it("uses OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is, and exports every OTEL_METRIC_EXPORT_INTERVAL without a flush", async () => {
+    process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT = `${receiver.baseUrl}/custom/metrics`;
+    process.env.OTEL_METRIC_EXPORT_INTERVAL = "50";
+    const tracing = setup({ registerGlobally: false });
+    await callModel(new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider, meterProvider: tracing.meterProvider }));
+
+    const deadline = Date.now() + 5_000;
+    while (metricsRequests().length === 0 && Date.now() < deadline) await new Promise((resolveLater) => setTimeout(resolveLater, 20));
+
+    expect(metricsRequests()[0]?.path).toBe("/custom/metrics");
+    expect(metrics.getMeterProvider()).not.toBe(tracing.meterProvider); // registerGlobally: false
+  });
+
+  it("sends no metrics with OTEL_METRICS_EXPORTER=none, and traces as before", async () => {
+    process.env.OTEL_METRICS_EXPORTER = "none";
+    const tracing = setup();
+    await callModel(new OpenTelemetryCallbackHandler());
+
+    await tracing.forceFlush();
+
+    expect(metricsRequests()).toEqual([]);
+    expect(receiver.spans.map((span) => span.name)).toEqual(["chat m"]);
+  });
+
+  it("registers its meter provider globally and unregisters it at shutdown", async () => {
+    const tracing = setup();
+    expect(metrics.getMeterProvider()).toBe(tracing.meterProvider);
+    await tracing.shutdown();
+    expect(metrics.getMeterProvider()).not.toBe(tracing.meterProvider);
+  });
+});
+
 describe("setupTracing option validation", () => {
   const wrongOptions: Array<[string, unknown, RegExp]> = [
     ["options not an object", "my-service", /options must be an object.*got "my-service"/],
@@ -200,6 +266,8 @@ describe("setupTracing option validation", () => {
     ["spanProcessors not an array", { spanProcessors: new InMemorySpanExporter() }, /spanProcessors must be an array/],
     ["an exporter in spanProcessors", { spanProcessors: [new InMemorySpanExporter()] }, /spanProcessors\[0\] is not a SpanProcessor.*new SimpleSpanProcessor\(exporter\)/],
     ["registerGlobally not a boolean", { registerGlobally: "no" }, /registerGlobally must be true or false/],
+    ["metricExporter a span exporter", { metricExporter: { export() {}, shutdown() {} } }, /metricExporter must be a PushMetricExporter/],
+    ["metricReaders not readers", { metricReaders: [{}] }, /metricReaders must be an array of MetricReader/],
   ];
 
   it.each(wrongOptions)("throws at call time for %s", (_case, options, message) => {
@@ -210,12 +278,12 @@ describe("setupTracing option validation", () => {
 });
 
 describe("packaging", () => {
-  const SDK_PACKAGES_OF_SETUP = importedPackages(resolve(repoRoot, "src/setup.ts")).filter(
+  const SDK_PACKAGES_OF_SETUP = packagesReachableFrom(resolve(repoRoot, "src/setup.ts")).filter(
     (name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api",
   );
 
   it("the main entry never imports an SDK package that only setup needs", () => {
-    expect(SDK_PACKAGES_OF_SETUP.length).toBeGreaterThanOrEqual(4);
+    expect(SDK_PACKAGES_OF_SETUP).toEqual(expect.arrayContaining(["@opentelemetry/sdk-trace-base", "@opentelemetry/sdk-metrics", "@opentelemetry/exporter-metrics-otlp-http"]));
     const reachableFromMain = packagesReachableFrom(resolve(repoRoot, "src/index.ts"));
     expect(reachableFromMain.filter((name) => SDK_PACKAGES_OF_SETUP.includes(name))).toEqual([]);
   });

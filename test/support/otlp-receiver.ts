@@ -20,6 +20,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   spans: ReceivedSpan[];
+  /** The decoded OTLP/JSON body (metrics requests are checked through it). */
+  body: unknown;
 }
 
 export interface OtlpReceiver {
@@ -38,12 +40,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
+      const text = Buffer.concat(chunks).toString("utf8");
+      const body: unknown = text ? JSON.parse(text) : undefined;
       requests.push({
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
-        spans: body ? spansFromExportRequest(JSON.parse(body) as OtlpJsonExportRequest) : [],
+        spans: body ? spansFromExportRequest(body as OtlpJsonExportRequest) : [],
+        body,
       });
       response.writeHead(200, { "content-type": "application/json" }).end("{}");
     });

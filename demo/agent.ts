@@ -2,7 +2,7 @@
  * `npm run demo`: runs a LangGraph support agent offline (scripted model, in-memory help center,
  * no API key), traced with OpenTelemetryCallbackHandler, and prints the trace as a tree.
  * When an OTLP endpoint answers (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, default localhost:4318),
- * the trace is also exported there and the Jaeger link is printed.
+ * the trace and the handler's GenAI metrics are also exported there and the Jaeger link is printed.
  */
 import { AIMessageChunk, HumanMessage } from "@langchain/core/messages";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const tracing = setupTracing({
     serviceName: SERVICE_NAME,
     spanProcessors: [new SimpleSpanProcessor(spansInMemory)],
-    ...(probe.reachable ? {} : { traceExporter: null }),
+    ...(probe.reachable ? {} : { traceExporter: null, metricExporter: null }),
   });
   const handler = new OpenTelemetryCallbackHandler();
   const agent = createSupportAgent();

@@ -31,7 +31,7 @@ export const DEFAULT_RUN_TTL_MS = 15 * 60_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "meterProvider", "captureContent", "maxContentLength", "runTtlMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "meterProvider"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);

@@ -10,6 +10,7 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import type { TracerProvider } from "@opentelemetry/api";
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { LangChainInstrumentation as OpenInferenceLangChainInstrumentation } from "@arizeai/openinference-instrumentation-langchain";
 import { CallbackHandler as LangfuseCallbackHandler } from "@langfuse/langchain";
 import { setLangfuseTracerProvider } from "@langfuse/tracing";
@@ -127,11 +128,22 @@ async function openLLMetry(tracerProvider: TracerProvider): Promise<Configuratio
   };
 }
 
+/**
+ * A real SDK meter provider for the metrics-on configuration: every measurement is aggregated;
+ * the reader exports once a minute to memory, so the export itself is not what is measured.
+ */
+function benchMeterProvider(): MeterProvider {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  return new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })] });
+}
+
 export async function createConfigurations(tracerProvider: TracerProvider): Promise<Configuration[]> {
   const floorAwaited = new SpanPerRunReferenceHandler({ tracerProvider, awaitHandler: true });
   const floorBackground = new SpanPerRunReferenceHandler({ tracerProvider, awaitHandler: false });
   const ours = new OpenTelemetryCallbackHandler({ tracerProvider });
   const oursWithoutContent = new OpenTelemetryCallbackHandler({ tracerProvider, captureContent: false });
+  // "ours" records its metrics into the global meter provider, a no-op here: metrics off.
+  const oursWithMetrics = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider: benchMeterProvider() });
   // Langfuse v5 makes its observations as OTel spans through this provider; without a
   // LangfuseSpanProcessor nothing is sent anywhere.
   setLangfuseTracerProvider(tracerProvider);
@@ -173,6 +185,14 @@ export async function createConfigurations(tracerProvider: TracerProvider): Prom
       makesSpans: true,
       handler: ours,
       openRunCount: () => ours.openRunCount,
+    }),
+    handlerConfiguration({
+      id: "ours-metrics",
+      label: "langchain-otel (defaults + GenAI metrics into an SDK MeterProvider)",
+      role: "ours",
+      makesSpans: true,
+      handler: oursWithMetrics,
+      openRunCount: () => oursWithMetrics.openRunCount,
     }),
     handlerConfiguration({
       id: "ours-no-content",

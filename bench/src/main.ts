@@ -28,7 +28,7 @@ const FULL: BenchSettings = {
   heapBlockInvocations: 10_000,
   loadWorkloadId: "agent-chain",
   isolated: {
-    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
     repeats: 3,
     counts: {
@@ -50,7 +50,7 @@ const SMOKE: BenchSettings = {
   heapBlockInvocations: 50,
   loadWorkloadId: "agent-chain",
   isolated: {
-    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
     repeats: 1,
     counts: {

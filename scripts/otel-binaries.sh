@@ -61,22 +61,32 @@ require_go() {
 now() { date +%s.%N; }
 elapsed_since() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.0f", end - start }'; }
 
+# The directory of a module (path@version) downloaded through the Go module proxy.
+go_module_dir() {
+  go mod download -json "$1" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error||!m.Dir){console.error(m.Error||"no Dir");process.exit(1)}console.log(m.Dir)})' ||
+    die "could not download $1 from the Go module proxy"
+}
+
+# `go install module@version` refuses modules whose go.mod has a replace directive (Jaeger's and
+# Prometheus's do): they are built from a writable copy in <build dir>/src. A fixed build
+# directory keeps Go's build cache keys stable between rebuilds.
+copy_to_build_dir() {
+  rm -rf "$2" && mkdir -p "$2"
+  cp -r "$1" "$2/src" && chmod -R u+w "$2/src"
+}
+
 build_jaeger() {
   local started module_dir build_dir
   started="$(now)"
   log "building jaeger $JAEGER_VERSION (module github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION); a cold build takes several minutes"
-  # `go install module@version` is refused (Jaeger's go.mod has a replace directive), so build
-  # from a writable copy of the downloaded module.
-  module_dir="$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error||!m.Dir){console.error(m.Error||"no Dir");process.exit(1)}console.log(m.Dir)})')" ||
-    die "could not download github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION from the Go module proxy"
+  module_dir="$(go_module_dir "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION")"
   # Guard the v1/v2 pairing: the release notes head each release "v1.N / v2.M".
   grep -q "^v${JAEGER_MODULE_VERSION#v} / v$JAEGER_VERSION " "$module_dir/CHANGELOG.md" ||
     die "Jaeger module $JAEGER_MODULE_VERSION is not release v$JAEGER_VERSION (see $module_dir/CHANGELOG.md); fix scripts/otel-versions.env"
-  # A fixed build directory keeps Go's build cache keys stable between rebuilds.
   build_dir="$cache_root/build/jaeger-$JAEGER_VERSION"
-  rm -rf "$build_dir" && mkdir -p "$build_dir" "$jaeger_dir"
-  cp -r "$module_dir" "$build_dir/src" && chmod -R u+w "$build_dir/src"
+  copy_to_build_dir "$module_dir" "$build_dir"
+  mkdir -p "$jaeger_dir"
   (cd "$build_dir/src" && CGO_ENABLED=0 go build -buildvcs=false \
     -ldflags "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$JAEGER_VERSION" \
     -o "$jaeger_bin.partial" ./cmd/jaeger) || die "go build of jaeger failed"
@@ -89,15 +99,12 @@ build_prometheus() {
   local started module_dir build_dir
   started="$(now)"
   log "building prometheus $PROMETHEUS_VERSION (module github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION)"
-  # `go install module@version` is refused (its go.mod has a replace directive): build from a copy.
-  module_dir="$(go mod download -json "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error||!m.Dir){console.error(m.Error||"no Dir");process.exit(1)}console.log(m.Dir)})')" ||
-    die "could not download github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION from the Go module proxy"
+  module_dir="$(go_module_dir "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION")"
   [[ "$(cat "$module_dir/VERSION")" == "$PROMETHEUS_VERSION" ]] ||
     die "Prometheus module $PROMETHEUS_MODULE_VERSION is release $(cat "$module_dir/VERSION"), not $PROMETHEUS_VERSION; fix scripts/otel-versions.env"
   build_dir="$cache_root/build/prometheus-$PROMETHEUS_VERSION"
-  rm -rf "$build_dir" && mkdir -p "$build_dir" "$prometheus_dir"
-  cp -r "$module_dir" "$build_dir/src" && chmod -R u+w "$build_dir/src"
+  copy_to_build_dir "$module_dir" "$build_dir"
+  mkdir -p "$prometheus_dir"
   # The module's go.work names tool modules that are not in the module zip. Without the
   # `builtinassets` tag the web UI is not embedded; the HTTP API, which the tests use, is whole.
   (cd "$build_dir/src" && GOWORK=off CGO_ENABLED=0 go build -buildvcs=false \

@@ -8,10 +8,10 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { HumanMessage, type UsageMetadata } from "@langchain/core/messages";
 import type { ChatGeneration, LLMResult } from "@langchain/core/outputs";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createSupportAgent, SUPPORT_MODEL_NAME, SUPPORT_QUESTION } from "../../demo/support-agent.js";
 import { RunTreeRecorder, type RecordedRun } from "../support/run-recorder.js";
-import { createAppTracing, describeE2E, startTraceStack, type AppTracing, type PrometheusSample, type TraceStack } from "./stack.js";
+import { describeE2E, stackForSuite, type PrometheusSample } from "./stack.js";
 
 const SERVICE_NAME = "langchain-otel-e2e-metrics";
 
@@ -51,28 +51,17 @@ function byLabels(samples: PrometheusSample[], ...labels: string[]): Map<string,
 }
 
 describeE2E("the demo's metrics in Prometheus and in Jaeger's Monitor tab", () => {
-  let stack: TraceStack;
-  let app: AppTracing;
+  const suite = stackForSuite(SERVICE_NAME);
   const recorder = new RunTreeRecorder();
   const usage = new UsageTally();
 
   /** One run of the demo agent, streamed as `npm run demo` does, then exported. */
   async function runDemo(): Promise<void> {
     const agent = createSupportAgent({ firstChunkDelayMs: 5, chunkDelayMs: 0 });
-    const stream = await agent.stream({ messages: [new HumanMessage(SUPPORT_QUESTION)] }, { streamMode: "messages", callbacks: [app.handler, recorder, usage] });
+    const stream = await agent.stream({ messages: [new HumanMessage(SUPPORT_QUESTION)] }, { streamMode: "messages", callbacks: [suite.app.handler, recorder, usage] });
     for await (const _chunk of stream) void _chunk;
-    await app.flush();
+    await suite.app.flush();
   }
-
-  beforeAll(async () => {
-    stack = await startTraceStack();
-    app = createAppTracing(stack.collector.otlpHttpUrl, SERVICE_NAME);
-  });
-
-  afterAll(async () => {
-    await app?.shutdown();
-    await stack?.stop();
-  });
 
   it("Prometheus has the GenAI metrics: token usage by model and type, operation counts by operation and error", async () => {
     await runDemo();
@@ -82,7 +71,7 @@ describeE2E("the demo's metrics in Prometheus and in Jaeger's Monitor tab", () =
     expect(llmRuns).toBeGreaterThanOrEqual(6);
     expect(usage.input).toBeGreaterThan(0);
 
-    const tokens = await stack.prometheus.query.waitFor(
+    const tokens = await suite.stack.prometheus.query.waitFor(
       `sum by (gen_ai_request_model, gen_ai_token_type) (gen_ai_client_token_usage_sum{${job}})`,
       (samples) => byLabels(samples, "gen_ai_token_type").get("input") === usage.input,
     );
@@ -92,48 +81,48 @@ describeE2E("the demo's metrics in Prometheus and in Jaeger's Monitor tab", () =
         [`${SUPPORT_MODEL_NAME} output`, usage.output],
       ]),
     );
-    const tokenCounts = await stack.prometheus.query.query(`sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{${job}})`);
+    const tokenCounts = await suite.stack.prometheus.query.query(`sum by (gen_ai_token_type) (gen_ai_client_token_usage_count{${job}})`);
     expect(byLabels(tokenCounts, "gen_ai_token_type")).toEqual(new Map([["input", llmRuns], ["output", llmRuns]]));
 
     const expected = expectedOperationCounts(recorder.runs);
     expect(expected.get("execute_tool UpstreamTimeoutError")).toBe(2); // once per demo run
-    const durations = await stack.prometheus.query.waitFor(
+    const durations = await suite.stack.prometheus.query.waitFor(
       `sum by (gen_ai_operation_name, error_type) (gen_ai_client_operation_duration_seconds_count{${job}})`,
       (samples) => byLabels(samples, "gen_ai_operation_name", "error_type").get("chat") === llmRuns,
     );
     expect(byLabels(durations, "gen_ai_operation_name", "error_type")).toEqual(expected);
     // The demo streams: every model call has a time to first chunk; the spec's buckets are there.
-    const firstChunk = await stack.prometheus.query.query(`sum(gen_ai_client_operation_time_to_first_chunk_seconds_count{${job}})`);
+    const firstChunk = await suite.stack.prometheus.query.query(`sum(gen_ai_client_operation_time_to_first_chunk_seconds_count{${job}})`);
     expect(firstChunk[0]?.value).toBe(llmRuns);
-    const buckets = await stack.prometheus.query.query(`gen_ai_client_operation_duration_seconds_bucket{${job}, gen_ai_operation_name="chat"}`);
+    const buckets = await suite.stack.prometheus.query.query(`gen_ai_client_operation_duration_seconds_bucket{${job}, gen_ai_operation_name="chat"}`);
     expect(buckets.map((sample) => sample.labels["le"]).sort()).toContain("81.92");
   });
 
   it("Jaeger's Monitor tab shows call rate, error rate and latency per operation of the demo's service", async () => {
     // Rates need the counters to grow between two scrapes: wait for the first samples, then run again.
-    await stack.prometheus.query.waitFor(`traces_span_metrics_calls_total{service_name="${SERVICE_NAME}"}`, (samples) => samples.length > 0);
+    await suite.stack.prometheus.query.waitFor(`traces_span_metrics_calls_total{service_name="${SERVICE_NAME}"}`, (samples) => samples.length > 0);
     await runDemo();
 
     const chat = `chat ${SUPPORT_MODEL_NAME}`;
     const deadline = Date.now() + 30_000;
     let client = new Map<string, number>();
     while (Date.now() < deadline && !((client.get(chat) ?? 0) > 0)) {
-      client = await stack.jaeger.query.operationMetrics("calls", SERVICE_NAME, "client");
+      client = await suite.stack.jaeger.query.operationMetrics("calls", SERVICE_NAME, "client");
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(client.get(chat), `client calls: ${JSON.stringify([...client])}`).toBeGreaterThan(0);
     expect(client.get("retrieval KeywordRetriever")).toBeGreaterThan(0);
 
-    const internal = await stack.jaeger.query.operationMetrics("calls", SERVICE_NAME, "internal");
+    const internal = await suite.stack.jaeger.query.operationMetrics("calls", SERVICE_NAME, "internal");
     expect(internal.get("execute_tool get_exchange_rate")).toBeGreaterThan(0);
     expect(internal.get("invoke_workflow support_agent")).toBeGreaterThan(0);
 
     // get_exchange_rate fails once per demo run: an error rate above zero; the calculator never fails.
-    const errors = await stack.jaeger.query.operationMetrics("errors", SERVICE_NAME, "internal");
+    const errors = await suite.stack.jaeger.query.operationMetrics("errors", SERVICE_NAME, "internal");
     expect(errors.get("execute_tool get_exchange_rate")).toBeGreaterThan(0);
     expect(errors.get("execute_tool calculator") ?? 0).not.toBeGreaterThan(0);
 
-    const latencies = await stack.jaeger.query.operationMetrics("latencies", SERVICE_NAME, "client");
+    const latencies = await suite.stack.jaeger.query.operationMetrics("latencies", SERVICE_NAME, "client");
     expect(latencies.get(chat)).toBeGreaterThan(0);
   });
 });

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { stringify as toYaml } from "yaml";
-import { describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
 import { setupTracing } from "../../src/setup.js";
 import { readYaml, STACK_FILES } from "../stack-files.js";
@@ -520,6 +520,25 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
       await tracing.shutdown();
     },
   };
+}
+
+export interface SuiteStack {
+  stack: TraceStack;
+  app: AppTracing;
+}
+
+/** The stack and the app side for one suite: started in its beforeAll, stopped in its afterAll. */
+export function stackForSuite(serviceName: string): SuiteStack {
+  const suite = {} as SuiteStack;
+  beforeAll(async () => {
+    suite.stack = await startTraceStack();
+    suite.app = createAppTracing(suite.stack.collector.otlpHttpUrl, serviceName);
+  });
+  afterAll(async () => {
+    await suite.app?.shutdown();
+    await suite.stack?.stop();
+  });
+  return suite;
 }
 
 // ---- LangChain's own run tree: test/support/run-recorder.ts ---------------------------------

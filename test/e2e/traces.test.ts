@@ -28,7 +28,6 @@ function overlap(a: JaegerSpan, b: JaegerSpan): boolean {
 describeE2E("LangChain runs arrive in Jaeger through the collector as the run tree", () => {
   const suite = stackForSuite(SERVICE_NAME);
 
-
   /** Runs `invoke` with the handler and a run recorder attached, then flushes the SDK. */
   async function traced<T>(invoke: (callbacks: [AppTracing["handler"], RunTreeRecorder]) => Promise<T>): Promise<{ result: T; recorder: RunTreeRecorder }> {
     const recorder = new RunTreeRecorder();

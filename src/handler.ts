@@ -34,6 +34,7 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { withTimeout } from "./timeout.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
@@ -248,22 +249,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   // ---- flushing ----------------------------------------------------------------------------
 
-  /** Exports what has ended. Serverless hosts call this (or `shutdown`) before they freeze. Never rejects. */
-  async forceFlush(): Promise<void> {
+  /**
+   * Exports what has ended. Serverless hosts call this (or `shutdown`) before they freeze.
+   * Waits at most `flushTimeoutMs` for the provider; never rejects. Resolves true when the
+   * provider finished in time.
+   */
+  async forceFlush(): Promise<boolean> {
     const provider = unwrapProvider(this.options.tracerProvider ?? trace.getTracerProvider());
     const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
-    if (typeof flush !== "function") return;
-    try {
-      await flush.call(provider);
-    } catch (error) {
-      diag.warn(`langchain-otel: forceFlush failed: ${describeError(error)}`);
-    }
+    if (typeof flush !== "function") return true;
+    const outcome = await withTimeout(() => flush.call(provider), this.options.flushTimeoutMs);
+    if (outcome === "done") return true;
+    const why = outcome === "timeout" ? `did not finish within ${this.options.flushTimeoutMs} ms` : `failed: ${describeError(outcome)}`;
+    diag.warn(`langchain-otel: forceFlush ${why}; spans not exported by then may be lost.`);
+    return false;
   }
 
   /** Ends every open run's span (marked `langchain.run.unfinished=shutdown`) and flushes. The provider stays the caller's to shut down. */
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<boolean> {
     this.safely("shutdown", () => this.runs.expireAll("shutdown"));
-    await this.forceFlush();
+    return this.forceFlush();
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

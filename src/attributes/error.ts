@@ -45,7 +45,7 @@ export function failureRecord(error: unknown, cancelled: boolean, maxLength: num
   const exception: Exception = { name: type, message: statusMessage };
   try {
     if (error instanceof Error) {
-      exception.name = identityText(String(error.name));
+      exception.name = errorType(error, false);
       exception.message = cleanText(String(error.message), maxLength).text;
       if (typeof error.stack === "string") exception.stack = stackText(error.stack, maxLength);
     }

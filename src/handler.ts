@@ -24,7 +24,7 @@ import {
   LANGCHAIN_TOOL_STREAM_EVENTS,
 } from "./attribute-names.js";
 import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
-import { failureRecord, isCancellation, type FailureRecord } from "./attributes/error.js";
+import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
@@ -59,7 +59,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     super({ _awaitHandler: true });
     this.options = resolved;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
-    this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason) => this.endUnfinished(runId, run, reason));
+    this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason, detail) => this.endUnfinished(runId, run, reason, detail));
   }
 
   /** The handler's state is its open runs: every copy LangChain asks for must share them. */
@@ -114,7 +114,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runType?: string,
     runName?: string,
   ): void {
-    this.safely("handleChainStart", () => {
+    this.safelyStart("handleChainStart", runId, parentRunId, runType ?? "chain", () => {
       const name = runName ?? lastIdSegment(chain) ?? "chain";
       const graph = isGraph(chain);
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
@@ -134,7 +134,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     toolCallId?: string,
   ): void {
-    this.safely("handleToolStart", () => {
+    this.safelyStart("handleToolStart", runId, parentRunId, "tool", () => {
       const start = { serialized: tool, name: toolName(tool, runName), input, toolCallId };
       const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
       this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
@@ -152,7 +152,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     name?: string,
   ): void {
-    this.safely("handleRetrieverStart", () => {
+    this.safelyStart("handleRetrieverStart", runId, parentRunId, "retriever", () => {
       const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
       const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: retrieverName, tags, metadata };
       this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, (capture) =>
@@ -285,7 +285,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata: Record<string, unknown> | undefined,
     runName: string | undefined,
   ): void {
-    this.safely(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", () => {
+    this.safelyStart(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", runId, parentRunId, "llm", () => {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
@@ -344,20 +344,23 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (open === undefined) return;
     const cutInFlight = open.children !== undefined && open.children.size > 0 && !reportedErrors.has(error as object);
     const cancelled = isCancellation(error) || cutInFlight;
-    const run = this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended") ?? open;
-    if (typeof error === "object" && error !== null) reportedErrors.add(error);
     const failure = failureRecord(error, cancelled, this.options.maxContentLength);
+    // LangGraph's "Abort" on the graph says nothing of why: the child that saw the abort's reason does.
+    const reason = cancelled && isCancellation(error) ? (open.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
+    const run = this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason) ?? open;
+    if (typeof error === "object" && error !== null) reportedErrors.add(error);
     try {
       const attributes: Attributes = { [ERROR_TYPE]: failure.type };
       if (run.captureContent) contained("late inputs", () => putLateInputs(attributes, kwargs, this.options.maxContentLength));
       run.span.setAttributes(this.bounded(attributes));
       run.span.recordException(failure.exception);
-      run.span.setStatus({ code: SpanStatusCode.ERROR, message: cancelledStatus(failure, cancelled, run) });
+      run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(reason, cancelled) });
     } finally {
+      if (cancelled) releaseFailedChildren(run, true); // its failed children were cut by the same abort
       const parent = this.runs.get(run.parentRunId);
-      if (parent !== undefined && !cancelled) {
+      if (parent !== undefined) {
         // Its outcome is final only once the parent's is known (see OpenRun.failedChildren).
-        (parent.failedChildren ??= []).push({ span: run.span, failedAt: performance.now(), statusMessage: failure.statusMessage });
+        (parent.failedChildren ??= []).push({ span: run.span, failedAt: performance.now(), reason: failure.reason });
         for (const child of run.failedChildren ?? []) parent.failedChildren.push(child);
       } else {
         run.span.end();
@@ -367,18 +370,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /** Ends a run that will not end by itself: its TTL passed, its parent ended first, or we are shutting down. */
-  private endUnfinished(runId: string, run: OpenRun, reason: UnfinishedReason): void {
+  private endUnfinished(runId: string, run: OpenRun, reason: UnfinishedReason, detail: string | undefined): void {
     try {
       run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
       if (reason === "cancelled") {
         run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
-        run.span.setStatus({ code: SpanStatusCode.ERROR, message: "cancelled with its parent run" });
+        run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(detail ?? "its parent run was cancelled", true) });
       }
     } catch (error) {
       diag.warn(`langchain-otel: could not mark unfinished run ${runId}: ${describeError(error)}`);
     } finally {
-      // A swept run ends at its last sign of life: an abandoned stream must not last the whole TTL.
-      run.span.end(reason === "ttl_expired" ? run.lastActivityAt : undefined);
+      // A swept run ends at its tree's last sign of life: an abandoned stream must not last the whole TTL.
+      run.span.end(reason === "ttl_expired" ? run.root.lastActivityAt : undefined);
       releaseFailedChildren(run, reason === "cancelled");
     }
   }
@@ -403,6 +406,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     return boundAttributes(attributes, this.options.maxContentLength);
   }
 
+  /**
+   * A start whose names or attributes cannot be worked out still opens a span with the run's
+   * identity, so that its children keep their parent and the tree survives.
+   */
+  private safelyStart(callback: string, runId: string, parentRunId: string | undefined, runType: string, body: () => void): void {
+    this.safely(callback, () => {
+      try {
+        body();
+      } catch (error) {
+        if (typeof runId === "string" && !this.runs.has(runId)) {
+          const identity: RunIdentity = { runId, parentRunId, runType, runName: undefined, tags: undefined, metadata: undefined };
+          this.startRun(identity, runType, SpanKind.INTERNAL, () => ({}));
+        }
+        throw error;
+      }
+    });
+  }
+
   /** No callback may throw into the user's chain, whatever it is fed. */
   private safely(callback: string, body: () => void): void {
     try {
@@ -416,13 +437,6 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 /** Errors already recorded on a span: a parent failing with one of them is failing from inside. */
 const reportedErrors = new WeakSet<object>();
 
-/** The span status of a failure; a cancellation says why, from the child that saw the abort's reason if the run itself only saw LangGraph's "Abort". */
-function cancelledStatus(failure: FailureRecord, cancelled: boolean, run: OpenRun): string {
-  if (!cancelled) return failure.statusMessage;
-  const reason = run.failedChildren?.[run.failedChildren.length - 1]?.statusMessage ?? failure.statusMessage;
-  return `cancelled: ${reason}`;
-}
-
 /** Ends the spans of failed children held by `run` (see OpenRun.failedChildren) at the time they failed. */
 function releaseFailedChildren(run: OpenRun, cancelled: boolean): void {
   const failed: FailedChild[] | undefined = run.failedChildren;
@@ -432,7 +446,7 @@ function releaseFailedChildren(run: OpenRun, cancelled: boolean): void {
     try {
       if (cancelled) {
         child.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
-        child.span.setStatus({ code: SpanStatusCode.ERROR, message: `cancelled: ${child.statusMessage}` });
+        child.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(child.reason, true) });
       }
     } finally {
       child.span.end(child.failedAt);

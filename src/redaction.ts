@@ -122,9 +122,27 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 
 /**
  * `api_key=...`, `OPENAI_API_KEY=...`, `password: hunter2`, `"token": "..."`: the value of any
- * pair whose key names a credential. Quoted values are taken whole; JSON objects are not values here.
+ * pair whose key names a credential. Quoted values are taken whole; JSON objects are not values
+ * here. The value is only looked at (lookahead), so a pair that is not a secret's is no value
+ * of another: in `dump: OPENAI_API_KEY=sk-...` the second pair is still found.
  */
-const KEY_VALUE_PAIR = /(["']?)([A-Za-z_][\w.-]{0,63})\1(\s*[=:]\s*)(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^']*)'|([^\s"'&;,{}[\]<>]+))/g;
+const KEY_VALUE_PAIR = /(["']?)([A-Za-z_][\w.-]{0,63})\1\s*[=:]\s*(?=("[^"\\]*(?:\\.[^"\\]*)*"|'[^']*'|[^\s"'&;,{}[\]<>]+))/g;
+
+function redactPairValues(text: string): string {
+  let out = "";
+  let copiedUpTo = 0;
+  KEY_VALUE_PAIR.lastIndex = 0;
+  for (let match = KEY_VALUE_PAIR.exec(text); match !== null; match = KEY_VALUE_PAIR.exec(text)) {
+    const value = match[3] as string;
+    if (!isSecretKey(match[2] as string)) continue;
+    const valueStart = match.index + match[0].length;
+    const quote = value.startsWith('"') || value.startsWith("'") ? value[0] : "";
+    out += text.slice(copiedUpTo, valueStart) + quote + REDACTED + quote;
+    copiedUpTo = valueStart + value.length;
+    KEY_VALUE_PAIR.lastIndex = copiedUpTo;
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
 
 /** Strings shorter than this cannot hold a credential worth the regex passes. */
 const MIN_SCRUBBED_LENGTH = 8;
@@ -136,12 +154,6 @@ export function scrubSecrets(text: string): string {
   scrubbed = scrubbed.replace(BEARER_TOKEN, `$1$2${REDACTED}`);
   scrubbed = scrubbed.replace(AUTHORIZATION_HEADER, `$1$2${REDACTED}`);
   if (scrubbed.includes("://")) scrubbed = scrubbed.replace(URL_USERINFO, `$1${REDACTED}@`);
-  if (scrubbed.includes("=") || scrubbed.includes(":")) {
-    scrubbed = scrubbed.replace(KEY_VALUE_PAIR, (pair, quote: string, key: string, separator: string, doubleQuoted?: string, singleQuoted?: string) => {
-      if (!isSecretKey(key)) return pair;
-      const value = doubleQuoted !== undefined ? `"${REDACTED}"` : singleQuoted !== undefined ? `'${REDACTED}'` : REDACTED;
-      return `${quote}${key}${quote}${separator}${value}`;
-    });
-  }
+  if (scrubbed.includes("=") || scrubbed.includes(":")) scrubbed = redactPairValues(scrubbed);
   return scrubbed;
 }

@@ -12,7 +12,12 @@ export interface OpenRun {
   captureContent: boolean;
   /** `performance.now()` at start: for the time to first chunk. Stamped by the registry. */
   startedAt: number;
-  /** `performance.now()` of the run's last sign of life: its start, events, tokens, children starting or ending. */
+  /**
+   * The root run of this run's tree (itself for a root). A tree lives or goes as a whole: in a
+   * streamed sequence, the steps downstream of the model wait, idle but alive, while it streams.
+   */
+  root: OpenRun;
+  /** On a root: `performance.now()` of the tree's last sign of life (a start, end, token or event in it). */
   lastActivityAt: number;
   firstChunkAt: number | undefined;
   streamEvents: number;
@@ -28,19 +33,19 @@ export interface FailedChild {
   span: Span;
   /** `performance.now()` when it failed: its span ends then, whenever it is released. */
   failedAt: number;
-  /** Its status message, the abort's reason when it turns out cancelled. */
-  statusMessage: string;
+  /** Why it failed: the abort's reason when it turns out cancelled. */
+  reason: string;
 }
 
-export type NewRun = Omit<OpenRun, "startedAt" | "lastActivityAt" | "children" | "failedChildren">;
+export type NewRun = Omit<OpenRun, "startedAt" | "lastActivityAt" | "root" | "children" | "failedChildren">;
 
 /** `cancelled`: the parent was aborted through its AbortSignal while this run was in flight. */
 export type UnfinishedReason = "ttl_expired" | "parent_ended" | "cancelled" | "shutdown";
 
 /**
- * The one owner of open runs. A run enters at start and leaves at end; a run that shows no sign
- * of life for `ttlMs` (an abandoned stream, say) and has no open children leaves through
- * `onExpired`, so memory stays bounded while long live runs (agent loops) are never cut.
+ * The one owner of open runs. A run enters at start and leaves at end; a tree of runs that shows
+ * no sign of life for `ttlMs` (an abandoned stream, say) leaves through `onExpired`, so memory
+ * stays bounded, while a live tree (a long agent loop) is never cut.
  */
 export class RunRegistry {
   private readonly runs = new Map<string, OpenRun>();
@@ -48,7 +53,8 @@ export class RunRegistry {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly onExpired: (runId: string, run: OpenRun, reason: UnfinishedReason) => void,
+    /** `detail`: why, in words, when the parent says (a cancellation's reason). */
+    private readonly onExpired: (runId: string, run: OpenRun, reason: UnfinishedReason, detail: string | undefined) => void,
   ) {}
 
   get size(): number {
@@ -65,21 +71,20 @@ export class RunRegistry {
 
   add(runId: string, newRun: NewRun): OpenRun {
     const now = performance.now();
-    const run: OpenRun = { ...newRun, startedAt: now, lastActivityAt: now, children: undefined, failedChildren: undefined };
+    const parent = this.get(newRun.parentRunId);
+    const run = { ...newRun, startedAt: now, lastActivityAt: now, children: undefined, failedChildren: undefined } as OpenRun;
+    run.root = parent?.root ?? run;
+    run.root.lastActivityAt = now;
     this.runs.set(runId, run);
-    const parent = this.get(run.parentRunId);
-    if (parent !== undefined) {
-      (parent.children ??= new Set()).add(runId);
-      parent.lastActivityAt = now;
-    }
+    if (parent !== undefined) (parent.children ??= new Set()).add(runId);
     this.startSweeping();
     return run;
   }
 
-  /** A sign of life (a token, an event): the run's TTL counts from now. Returns the run, if open. */
+  /** A sign of life (a token, an event): the tree's TTL counts from now. Returns the run, if open. */
   touch(runId: string): OpenRun | undefined {
     const run = this.runs.get(runId);
-    if (run !== undefined) run.lastActivityAt = performance.now();
+    if (run !== undefined) run.root.lastActivityAt = performance.now();
     return run;
   }
 
@@ -87,8 +92,10 @@ export class RunRegistry {
    * Removes a run that ended and returns it; its still-open descendants are handed to
    * `onExpired` with `reasonForChildren`. The parent counts the end as a sign of life.
    */
-  removeAndEndChildren(runId: string, reasonForChildren: UnfinishedReason = "parent_ended"): OpenRun | undefined {
-    return this.detach(runId, reasonForChildren, performance.now());
+  removeAndEndChildren(runId: string, reasonForChildren: UnfinishedReason = "parent_ended", detail?: string): OpenRun | undefined {
+    const run = this.detach(runId, reasonForChildren, detail);
+    if (run !== undefined) run.root.lastActivityAt = performance.now();
+    return run;
   }
 
   /** Ends every open run, e.g. at shutdown. */
@@ -98,40 +105,30 @@ export class RunRegistry {
   }
 
   /**
-   * Ends runs idle for the TTL that have no open children; `now` is a `performance.now()`
-   * reading. Children are visited before their parents (newest first), so an abandoned tree
-   * goes in one sweep, and a parent is idle only as long as its last child.
+   * Ends the trees idle for the TTL, leaves first; `now` is a `performance.now()` reading. Each
+   * of their runs ends at the tree's last sign of life (`run.root.lastActivityAt`).
    */
   sweep(now: number): void {
-    for (const [runId, run] of [...this.runs].reverse()) {
-      if (run.children === undefined || run.children.size === 0) {
-        if (now - run.lastActivityAt >= this.ttlMs) this.expire(runId, "ttl_expired");
-      }
+    for (const [runId, run] of [...this.runs]) {
+      if (run.root === run && now - run.lastActivityAt >= this.ttlMs) this.expire(runId, "ttl_expired");
     }
     if (this.runs.size === 0) this.stopSweeping();
   }
 
-  private detach(runId: string, reasonForChildren: UnfinishedReason, endedAt: number): OpenRun | undefined {
+  private detach(runId: string, reasonForChildren: UnfinishedReason, detail?: string): OpenRun | undefined {
     const run = this.runs.get(runId);
     if (run === undefined) return undefined;
     this.runs.delete(runId);
-    const parent = this.get(run.parentRunId);
-    if (parent !== undefined) {
-      parent.children?.delete(runId);
-      parent.lastActivityAt = Math.max(parent.lastActivityAt, endedAt);
-    }
+    this.get(run.parentRunId)?.children?.delete(runId);
     if (run.children !== undefined) {
-      for (const childId of run.children) this.expire(childId, reasonForChildren);
+      for (const childId of run.children) this.expire(childId, reasonForChildren, detail);
     }
     return run;
   }
 
-  /** A swept run ended at its last sign of life, and that is all its parent learns of it. */
-  private expire(runId: string, reason: UnfinishedReason): void {
-    const run = this.runs.get(runId);
-    if (run === undefined) return;
-    this.detach(runId, reason, reason === "ttl_expired" ? run.lastActivityAt : performance.now());
-    this.onExpired(runId, run, reason);
+  private expire(runId: string, reason: UnfinishedReason, detail?: string): void {
+    const run = this.detach(runId, reason, detail);
+    if (run !== undefined) this.onExpired(runId, run, reason, detail);
   }
 
   /** One unref'd timer while runs are open: it never keeps the process alive. */

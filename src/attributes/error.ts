@@ -31,9 +31,14 @@ export function errorType(error: unknown, cancelled: boolean): string {
 /** What a span records of a failure: every text capped and scrubbed of credentials, no reference to the error kept. */
 export interface FailureRecord {
   type: string;
-  /** `Name: message`, for the span status. */
-  statusMessage: string;
+  /** `Name: message`; for a cancellation, what the abort was given as its reason when the error carries it (`cause`). */
+  reason: string;
   exception: Exception;
+}
+
+/** The span status message of a failure. */
+export function statusMessage(reason: string, cancelled: boolean): string {
+  return cancelled ? `cancelled: ${reason}` : reason;
 }
 
 /** V8 stacks repeat the message before the frames: it is cut on its own so that frames survive a huge message. */
@@ -41,18 +46,21 @@ const FRAMES_START = /\n\s+at /;
 
 export function failureRecord(error: unknown, cancelled: boolean, maxLength: number): FailureRecord {
   const type = errorType(error, cancelled);
-  const statusMessage = cleanText(describeError(error), maxLength).text;
-  const exception: Exception = { name: type, message: statusMessage };
+  const described = cleanText(describeError(error), maxLength).text;
+  const exception: Exception = { name: type, message: described };
+  let reason = described;
   try {
     if (error instanceof Error) {
       exception.name = errorType(error, false);
       exception.message = cleanText(String(error.message), maxLength).text;
       if (typeof error.stack === "string") exception.stack = stackText(error.stack, maxLength);
+      // Node's AbortError keeps the abort's reason as its cause.
+      if (cancelled && error.cause !== undefined) reason = cleanText(describeError(error.cause), maxLength).text;
     }
   } catch {
     // a throwing getter on the error: the status message stands for it
   }
-  return { type, statusMessage, exception };
+  return { type, reason, exception };
 }
 
 function stackText(stack: string, maxLength: number): string {

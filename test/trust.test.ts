@@ -21,12 +21,12 @@ import { tool } from "@langchain/core/tools";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { z } from "zod";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
-import { buildToolCallingAgent } from "../demo/tool-calling-agent.js";
 import { MAX_ARRAY_ITEMS, MAX_IDENTITY_LENGTH } from "../src/attributes/limits.js";
 import { OpenTelemetryCallbackHandler } from "../src/index.js";
 import { toPayload } from "../src/payload.js";
 import { setupTracing } from "../src/setup.js";
 import { RunRegistry, type OpenRun } from "../src/run-registry.js";
+import { CANARIES, secretAgent } from "./support/secret-agent.js";
 import { createTestTracing, parentSpanId } from "./support/tracing.js";
 import { startOtlpReceiver } from "./support/otlp-receiver.js";
 
@@ -171,48 +171,6 @@ describe("size: every value is capped, errors included", () => {
 });
 
 describe("secrets: a canary sweep over everything a traced agent exports", () => {
-  /** Credential-shaped canaries: none may appear in any span, with content on or off. */
-  const CANARIES = {
-    password: "canary-password-1",
-    apiKey: "canary-api-key-2",
-    sessionToken: "canary-session-token-3",
-    token: "canary-token-4",
-    providerKey: "sk-proj-canary0000000000005",
-    urlKey: "canary-url-key-6",
-    envKey: "canary-env-key-7",
-    urlPassword: "canary-db-password-8",
-  };
-
-  function secretAgent() {
-    const login = tool(async () => JSON.stringify({ ok: true, session_token: CANARIES.sessionToken, token: CANARIES.token }), {
-      name: "login",
-      description: "Log in.",
-      schema: z.object({ username: z.string(), password: z.string(), api_key: z.string() }),
-    });
-    const fetchPage = tool(
-      async () => {
-        throw new Error(
-          `401 Incorrect API key provided: ${CANARIES.providerKey}. GET https://api.example.com/v1?q=x&api_key=${CANARIES.urlKey} ` +
-            `(env OPENAI_API_KEY=${CANARIES.envKey}) via postgres://app:${CANARIES.urlPassword}@db:5432`,
-        );
-      },
-      { name: "fetch_page", description: "Fetch.", schema: z.object({ url: z.string() }) },
-    );
-    const model = new ScriptedChatModel({
-      modelName: "m",
-      script: (messages) =>
-        messages.some((m) => m.type === "tool")
-          ? { text: "done" }
-          : {
-              toolCalls: [
-                { id: "c1", name: "login", args: { username: "ada", password: CANARIES.password, api_key: CANARIES.apiKey } },
-                { id: "c2", name: "fetch_page", args: { url: "https://example.com" } },
-              ],
-            },
-    });
-    return buildToolCallingAgent({ model, tools: [login, fetchPage] });
-  }
-
   it.each([true, false])("exports no canary (captureContent %s)", async (captureContent) => {
     const tracing = createTestTracing({ captureContent });
     await secretAgent().invoke({ messages: [new HumanMessage("log me in")] }, { callbacks: [tracing.handler] });

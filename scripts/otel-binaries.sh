@@ -105,9 +105,11 @@ build_prometheus() {
   build_dir="$cache_root/build/prometheus-$PROMETHEUS_VERSION"
   copy_to_build_dir "$module_dir" "$build_dir"
   mkdir -p "$prometheus_dir"
-  # The module's go.work names tool modules that are not in the module zip. Without the
-  # `builtinassets` tag the web UI is not embedded; the HTTP API, which the tests use, is whole.
-  (cd "$build_dir/src" && GOWORK=off CGO_ENABLED=0 go build -buildvcs=false \
+  # The module's go.work names tool modules that are not in the module zip. `remove_all_sd`
+  # (Prometheus's own build tag) leaves out the cloud service discoveries and their SDKs, most
+  # of the build: prometheus.yml uses static targets only. Without the `builtinassets` tag the
+  # web UI is not embedded; the HTTP API, which the tests use, is whole.
+  (cd "$build_dir/src" && GOWORK=off CGO_ENABLED=0 go build -buildvcs=false -tags remove_all_sd \
     -ldflags "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
     -o "$prometheus_bin.partial" ./cmd/prometheus) || die "go build of prometheus failed"
   mv "$prometheus_bin.partial" "$prometheus_bin"

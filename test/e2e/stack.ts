@@ -514,7 +514,9 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
   return {
     serviceName,
     handler,
-    flush: () => tracing.forceFlush(),
+    async flush() {
+      await tracing.forceFlush();
+    },
     async shutdown() {
       await handler.shutdown();
       await tracing.shutdown();

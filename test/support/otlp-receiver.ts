@@ -19,6 +19,8 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** Size of the request body as sent (before any decompression). */
+  bodyBytes: number;
   spans: ReceivedSpan[];
   /** The decoded OTLP/JSON body (metrics requests are checked through it). */
   body: unknown;
@@ -40,12 +42,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
+      const raw = Buffer.concat(chunks);
+      const text = raw.toString("utf8");
       const body: unknown = text ? JSON.parse(text) : undefined;
       requests.push({
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
+        bodyBytes: raw.length,
         spans: body ? spansFromExportRequest(body as OtlpJsonExportRequest) : [],
         body,
       });

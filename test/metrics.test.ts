@@ -128,6 +128,19 @@ describe("GenAI client metrics", () => {
     expect(await histogram(METRIC_TOKEN_USAGE)).toEqual([]);
   });
 
+  it("records an aborted model call as error.type=cancelled", async () => {
+    const { histogram, handler } = setUp();
+    const chain = RunnableLambda.from((question: string) => [new HumanMessage(question)]).pipe(chatModel({ firstChunkDelayMs: 200 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+
+    await expect(chain.invoke("hi", { callbacks: [handler], signal: controller.signal })).rejects.toThrow();
+
+    const { "gen_ai.response.model": _unknown, ...requestOnly } = CHAT;
+    expect(pointWith(await histogram(METRIC_OPERATION_DURATION), { ...requestOnly, "error.type": "cancelled" }).count).toBe(1);
+    expect(await histogram(METRIC_TOKEN_USAGE)).toEqual([]);
+  });
+
   it("records text completion without usage or streaming as a duration only", async () => {
     const { histogram, handler } = setUp();
     await new FakeLLM({}).invoke("Say something", { callbacks: [handler] });

@@ -60,6 +60,9 @@ export const LLM_TOKEN_COUNT_COMPLETION_REASONING = "llm.token_count.completion_
 /** Prefixes of the flattened message lists: `llm.input_messages.{i}.message.role`, ... */
 export const LLM_INPUT_MESSAGES = "llm.input_messages";
 export const LLM_OUTPUT_MESSAGES = "llm.output_messages";
+/** Prefix of `llm.tools.{i}.tool.json_schema`. */
+export const LLM_TOOLS = "llm.tools";
+export const TOOL_JSON_SCHEMA = "tool.json_schema";
 export const TOOL_NAME = "tool.name";
 export const TOOL_DESCRIPTION = "tool.description";
 /** Prefix of `retrieval.documents.{i}.document.{id,content,score,metadata}`. */

@@ -24,7 +24,7 @@ import {
 } from "./attribute-names.js";
 import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { asException, errorType, isCancellation } from "./attributes/error.js";
-import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
+import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
 import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
@@ -32,6 +32,7 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { ToolCatalog } from "./tool-catalog.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
@@ -47,6 +48,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly options: ResolvedOptions;
   private readonly tracer: Tracer;
   private readonly runs: RunRegistry;
+  private readonly toolCatalog = new ToolCatalog();
 
   constructor(options?: OpenTelemetryCallbackHandlerOptions) {
     const resolved = resolveOptions(options);
@@ -132,7 +134,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     this.safely("handleToolStart", () => {
-      const start = { serialized: tool, name: toolName(tool, runName), input, toolCallId };
+      const name = toolName(tool, runName);
+      const offeredDescription = this.toolCatalog.description(this.traceIdOf(parentRunId), name);
+      const start = { serialized: tool, name, input, toolCallId, offeredDescription };
       const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
       this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
         toolStartAttributes(start, capture, this.options.maxContentLength),
@@ -286,6 +290,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );
+      const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
+      if (offered !== undefined) this.toolCatalog.remember(this.traceIdOf(runId), offered);
     });
   }
 
@@ -344,6 +350,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } catch (error) {
       diag.warn(`langchain-otel: could not end unfinished run ${runId}: ${describeError(error)}`);
     }
+  }
+
+  /** The trace of a run we know, else of the caller's active span. */
+  private traceIdOf(runId: string | undefined): string | undefined {
+    return (this.runs.get(runId)?.span ?? trace.getSpan(context.active()))?.spanContext().traceId;
   }
 
   private markFirstChunk(runId: string): void {

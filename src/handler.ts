@@ -7,6 +7,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Span,
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
@@ -22,7 +23,7 @@ import {
   LANGCHAIN_RUN_UNFINISHED,
   LANGCHAIN_TOOL_STREAM_EVENTS,
 } from "./attribute-names.js";
-import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
+import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { asException, errorType, isCancellation } from "./attributes/error.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
@@ -32,6 +33,7 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { GraphAgents } from "./graph-agents.js";
 import { ToolCatalog } from "./tool-catalog.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
@@ -49,6 +51,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly tracer: Tracer;
   private readonly runs: RunRegistry;
   private readonly toolCatalog = new ToolCatalog();
+  private readonly graphAgents = new GraphAgents();
 
   constructor(options?: OpenTelemetryCallbackHandlerOptions) {
     const resolved = resolveOptions(options);
@@ -115,11 +118,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.safely("handleChainStart", () => {
       const name = runName ?? lastIdSegment(chain) ?? "chain";
-      const graph = isGraph(chain);
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
-      this.startRun(identity, chainSpanName(name, graph), SpanKind.INTERNAL, (capture) =>
-        chainStartAttributes(graph, inputs, capture, this.options.maxContentLength),
+      const kind = chainKind(chain, identity.runType, name, metadata);
+      const start = { kind, serialized: chain, inputs, metadata };
+      this.startRun(identity, chainSpanName(name, kind), SpanKind.INTERNAL, (capture) =>
+        chainStartAttributes(start, capture, this.options.maxContentLength),
       );
+      const span = isGraph(chain) ? this.runs.get(runId)?.span : undefined;
+      if (span !== undefined) this.graphAgents.graphStarted(span, name, kind.kind === "agent");
     });
   }
 
@@ -291,7 +297,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );
       const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
-      if (offered !== undefined) this.toolCatalog.remember(this.traceIdOf(runId), offered);
+      if (offered !== undefined) {
+        this.toolCatalog.remember(this.traceIdOf(runId), offered);
+        this.graphAgents.modelOfferedTools(this.spansUpFrom(parentRunId));
+      }
     });
   }
 
@@ -302,7 +311,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const attributes = startAttributes(captureContent);
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
-    putRunAttributes(attributes, identity, this.options.maxContentLength);
+    putRunAttributes(attributes, identity, this.options.maxContentLength, context.active());
     const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
     this.runs.add(identity.runId, {
       span,
@@ -350,6 +359,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } catch (error) {
       diag.warn(`langchain-otel: could not end unfinished run ${runId}: ${describeError(error)}`);
     }
+  }
+
+  /** The spans of a run and its open ancestors, nearest first. */
+  private *spansUpFrom(runId: string | undefined): Iterable<Span> {
+    for (let run = this.runs.get(runId); run !== undefined; run = this.runs.get(run.parentRunId)) yield run.span;
   }
 
   /** The trace of a run we know, else of the caller's active span. */

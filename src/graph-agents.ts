@@ -1,0 +1,30 @@
+import type { Span } from "@opentelemetry/api";
+import { agentAttributes } from "./attributes/chain.js";
+
+/**
+ * LangGraph graphs that turn out to be agents. `createReactAgent` and hand-built tool-calling
+ * graphs look like any other graph when they start; the first model call in them that is
+ * offered tools shows what they are, and their span (still open) is renamed
+ * `invoke_agent {name}` and labelled as an agent. Weakly held: ended spans are not kept.
+ */
+export class GraphAgents {
+  private readonly graphs = new WeakMap<Span, { name: string; agent: boolean }>();
+
+  graphStarted(span: Span, name: string, agent: boolean): void {
+    this.graphs.set(span, { name, agent });
+  }
+
+  /** A model was offered tools inside these runs (nearest first): the nearest graph is an agent. */
+  modelOfferedTools(ancestors: Iterable<Span>): void {
+    for (const span of ancestors) {
+      const graph = this.graphs.get(span);
+      if (graph === undefined) continue;
+      if (!graph.agent) {
+        graph.agent = true;
+        span.updateName(`invoke_agent ${graph.name}`);
+        span.setAttributes(agentAttributes(graph.name, undefined));
+      }
+      return;
+    }
+  }
+}

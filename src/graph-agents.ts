@@ -14,17 +14,20 @@ export class GraphAgents {
     this.graphs.set(span, { name, agent });
   }
 
-  /** A model was offered tools inside these runs (nearest first): the nearest graph is an agent. */
-  modelOfferedTools(ancestors: Iterable<Span>): void {
+  /**
+   * A model was offered tools inside these runs (nearest first): the nearest graph is an
+   * agent. Returns its span when this call made it one.
+   */
+  modelOfferedTools(ancestors: Iterable<Span>): Span | undefined {
     for (const span of ancestors) {
       const graph = this.graphs.get(span);
       if (graph === undefined) continue;
-      if (!graph.agent) {
-        graph.agent = true;
-        span.updateName(`invoke_agent ${graph.name}`);
-        span.setAttributes(agentAttributes(graph.name, undefined));
-      }
-      return;
+      if (graph.agent) return undefined;
+      graph.agent = true;
+      span.updateName(`invoke_agent ${graph.name}`);
+      span.setAttributes(agentAttributes(graph.name, undefined));
+      return span;
     }
+    return undefined;
   }
 }

@@ -22,6 +22,7 @@ import {
   GEN_AI_TOOL_NAME,
   LANGCHAIN_RUN_UNFINISHED,
   LANGCHAIN_TOOL_STREAM_EVENTS,
+  OPENINFERENCE_SPAN_KIND,
 } from "./attribute-names.js";
 import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { asException, errorType, isCancellation } from "./attributes/error.js";
@@ -33,6 +34,7 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { CallerSpans } from "./caller-span.js";
 import { GraphAgents } from "./graph-agents.js";
 import { ToolCatalog } from "./tool-catalog.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
@@ -52,6 +54,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly runs: RunRegistry;
   private readonly toolCatalog = new ToolCatalog();
   private readonly graphAgents = new GraphAgents();
+  /** Only with the `annotateCallerSpan` option. */
+  private readonly callerSpans: CallerSpans | undefined;
 
   constructor(options?: OpenTelemetryCallbackHandlerOptions) {
     const resolved = resolveOptions(options);
@@ -60,6 +64,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // late under load). We do no I/O here, so awaiting us costs the chain nothing but our own work.
     super({ _awaitHandler: true });
     this.options = resolved;
+    this.callerSpans = resolved.annotateCallerSpan ? new CallerSpans() : undefined;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
     this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason) => this.endUnfinished(runId, run, reason));
   }
@@ -299,7 +304,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
       if (offered !== undefined) {
         this.toolCatalog.remember(this.traceIdOf(runId), offered);
-        this.graphAgents.modelOfferedTools(this.spansUpFrom(parentRunId));
+        const agent = this.graphAgents.modelOfferedTools(this.spansUpFrom(parentRunId));
+        if (agent !== undefined) this.callerSpans?.update(agent, { [OPENINFERENCE_SPAN_KIND]: "AGENT" });
       }
     });
   }
@@ -313,6 +319,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
     putRunAttributes(attributes, identity, this.options.maxContentLength, context.active());
     const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
+    if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, attributes);
     this.runs.add(identity.runId, {
       span,
       context: trace.setSpan(parentContext, span),
@@ -331,6 +338,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (run === undefined) return; // unknown, already ended, or swept
     const attributes = endAttributes(run.captureContent);
     if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
+    this.callerSpans?.update(run.span, attributes);
     run.span.setAttributes(attributes);
     run.span.end();
   }

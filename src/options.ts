@@ -13,6 +13,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
   maxContentLength?: number;
   /** A run that has not ended after this many ms is ended, marked unfinished, and forgotten. Default 15 minutes. */
   runTtlMs?: number;
+  /**
+   * Also write each root run's kind, input, output and session onto the span active where it
+   * was invoked (your request span), so that Phoenix, which reads these from a trace's root
+   * span, shows the turn. Default false.
+   */
+  annotateCallerSpan?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -20,6 +26,7 @@ export interface ResolvedOptions {
   captureContent: boolean;
   maxContentLength: number;
   runTtlMs: number;
+  annotateCallerSpan: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -28,7 +35,7 @@ export const DEFAULT_RUN_TTL_MS = 15 * 60_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "annotateCallerSpan"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -65,7 +72,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs } = given;
+  const { tracerProvider, captureContent, maxContentLength, runTtlMs, annotateCallerSpan } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -74,6 +81,9 @@ export function resolveOptions(
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
     fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+  }
+  if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
+    fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
   }
   if (
     maxContentLength !== undefined &&
@@ -90,5 +100,6 @@ export function resolveOptions(
     captureContent: (captureContent as boolean | undefined) ?? captureContentFromEnv(env),
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
+    annotateCallerSpan: (annotateCallerSpan as boolean | undefined) ?? false,
   };
 }

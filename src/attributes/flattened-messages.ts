@@ -4,12 +4,20 @@ import { elisionMessage, keptMessageIndices, withGaps, type GenAiMessage, type G
 
 /**
  * Spans hold 128 attributes by default (the SDK's `attributeCountLimit`), and the SDK drops
- * whatever comes after: the flattened messages get a share that leaves room for the rest of a
- * chat span (identity, model, parameters, the JSON payloads, one `llm.tools` entry per tool,
- * and what is only known at the end: usage, response, output messages).
+ * whatever comes after. The input messages get what the chat span's other start attributes
+ * leave, less room for the run's identity, tags, metadata and session (added after them), and
+ * for what is only known at the end: usage, response, output JSON and the flattened output.
  */
-export const FLATTENED_INPUT_ATTRIBUTE_BUDGET = 56;
-export const FLATTENED_OUTPUT_ATTRIBUTE_BUDGET = 20;
+const SPAN_ATTRIBUTE_LIMIT = 128;
+const RUN_ATTRIBUTES_RESERVE = 16;
+const END_ATTRIBUTES_RESERVE = 20;
+export const FLATTENED_OUTPUT_ATTRIBUTE_BUDGET = 16;
+
+export function flattenedInputBudget(startAttributes: Attributes): number {
+  const left = SPAN_ATTRIBUTE_LIMIT - Object.keys(startAttributes).length - RUN_ATTRIBUTES_RESERVE - END_ATTRIBUTES_RESERVE - FLATTENED_OUTPUT_ATTRIBUTE_BUDGET;
+  // However crowded the span, the system message, the question and the last message show.
+  return Math.max(12, left);
+}
 
 /**
  * OpenInference's flattened messages (`llm.input_messages.{i}.message.*`), which Phoenix reads

@@ -18,12 +18,15 @@ export function messagesPayload(messages: readonly GenAiMessage[], maxLength: nu
   truncated = true;
   const marker = JSON.stringify(elisionMessage(messages.length)).length + 1;
   const roles = messages.map((message) => message.role);
-  let kept = keptMessageIndices(roles, texts.map((text) => text.json.length + 1), maxLength - 2, marker);
-  if (listLength(kept) + 2 * marker > maxLength) {
-    // The messages that must stay do not fit even alone: they share the cap.
-    const share = Math.floor((maxLength - 2 - 2 * marker) / kept.length) - 1;
-    for (const index of kept) texts[index] = messageJson(messages[index] as GenAiMessage, share);
-    kept = keptMessageIndices(roles, texts.map((text) => text.json.length + 1), maxLength - 2, marker);
+  const costs = () => texts.map((text) => text.json.length + 1);
+  const markersLength = (indices: number[]) => withGaps(indices, messages.length).filter((item) => "elided" in item).length * marker;
+  let kept = keptMessageIndices(roles, costs(), maxLength - 2, marker);
+  if (listLength(kept) + markersLength(kept) > maxLength) {
+    // The messages that must stay (system, first question, last) do not fit even alone: they share the cap.
+    const mustKeep = keptMessageIndices(roles, costs(), 0, marker);
+    const share = Math.floor((maxLength - 2 - markersLength(mustKeep)) / mustKeep.length) - 1;
+    for (const index of mustKeep) texts[index] = messageJson(messages[index] as GenAiMessage, share);
+    kept = keptMessageIndices(roles, costs(), maxLength - 2, marker);
   }
   const items = withGaps(kept, messages.length).map((item) =>
     "index" in item ? (texts[item.index]?.json ?? "null") : JSON.stringify(elisionMessage(item.elided)),
@@ -41,7 +44,7 @@ function messageJson(message: GenAiMessage, maxLength: number): MessageJson {
   const whole = toPayload(message, maxLength);
   if (isWholeJson(whole, maxLength)) return { json: whole.text, cut: whole.truncated };
   // Leave room for the message's own keys, role, name and finish reason, then split the rest between its parts.
-  const overhead = 64 + message.role.length + (message.name?.length ?? 0) + (message.finish_reason?.length ?? 0) + 48 * message.parts.length;
+  const overhead = 40 + message.role.length + (message.name?.length ?? 0) + (message.finish_reason?.length ?? 0) + 32 * message.parts.length;
   let share = Math.floor((maxLength - overhead) / Math.max(1, message.parts.length));
   while (share >= 16) {
     const shrunk = toPayload({ ...message, parts: message.parts.map((part) => shrinkPart(part, share)) }, maxLength);

@@ -41,7 +41,7 @@ import {
   OUTPUT_VALUE,
 } from "../attribute-names.js";
 import { asNumber, asRecord, asString, putPayload, putValue } from "./content.js";
-import { FLATTENED_INPUT_ATTRIBUTE_BUDGET, FLATTENED_OUTPUT_ATTRIBUTE_BUDGET, putFlattenedMessages } from "./flattened-messages.js";
+import { FLATTENED_OUTPUT_ATTRIBUTE_BUDGET, flattenedInputBudget, putFlattenedMessages } from "./flattened-messages.js";
 import { messagesPayload } from "./message-json.js";
 import { promptMessage, toGenAiMessage, withFinishReason, type GenAiMessage } from "./messages.js";
 import { putToolDefinitions, toolDescriptions } from "./tool-definitions.js";
@@ -185,7 +185,7 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   const payload = messagesPayload(messages, maxContentLength);
   putPayload(attributes, GEN_AI_INPUT_MESSAGES, payload);
   putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
-  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, FLATTENED_INPUT_ATTRIBUTE_BUDGET);
+  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(attributes));
   return attributes;
 }
 

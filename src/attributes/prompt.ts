@@ -33,6 +33,20 @@ export function promptTemplateAttributes(
   return attributes;
 }
 
+/**
+ * `toJSON()` of a LangChain object leaves its nested objects as instances (JSON.stringify
+ * serializes them later): each is asked for its own serialized form.
+ */
+function serializedForm(value: unknown): Record<string, unknown> | undefined {
+  const fields = asRecord(value);
+  if (fields === undefined || fields["lc"] !== undefined || typeof fields["toJSON"] !== "function") return fields;
+  try {
+    return asRecord((fields["toJSON"] as () => unknown).call(value));
+  } catch {
+    return undefined;
+  }
+}
+
 function templateText(serialized: unknown): string | undefined {
   const kwargs = asRecord(asRecord(serialized)?.["kwargs"]);
   const template = asString(kwargs?.["template"]);
@@ -40,17 +54,17 @@ function templateText(serialized: unknown): string | undefined {
   const messages = kwargs?.["messages"];
   if (!Array.isArray(messages)) return undefined;
   const lines: string[] = [];
-  for (const message of messages) {
-    const fields = asRecord(asRecord(message)?.["kwargs"]);
+  for (const item of messages) {
+    const message = serializedForm(item);
+    const fields = asRecord(message?.["kwargs"]);
     const placeholder = asString(fields?.["variable_name"]);
     if (placeholder !== undefined) {
       lines.push(`{${placeholder}}`);
       continue;
     }
     const prompt = fields?.["prompt"];
-    const text = Array.isArray(prompt)
-      ? prompt.map((part) => asString(asRecord(asRecord(part)?.["kwargs"])?.["template"]) ?? "").join("")
-      : asString(asRecord(asRecord(prompt)?.["kwargs"])?.["template"]);
+    const templateOf = (part: unknown) => asString(asRecord(serializedForm(part)?.["kwargs"])?.["template"]);
+    const text = Array.isArray(prompt) ? prompt.map((part) => templateOf(part) ?? "").join("") : templateOf(prompt);
     if (text === undefined) continue;
     const className = lastIdSegment(message) ?? "";
     const role = ROLE_BY_TEMPLATE_CLASS[className] ?? asString(fields?.["role"]) ?? "user";

@@ -81,23 +81,16 @@ describe("sessions and users", () => {
 });
 
 describe("agents", () => {
-  it("names a createAgent graph invoke_agent {name}, with gen_ai.agent.name and kind AGENT", async () => {
+  it.each([
+    // LangChain v1: it names the agent in metadata (`lc_agent_name`).
+    ["LangChain's createAgent", () => createAgent({ model: toolModel(), tools: [searchDocs, multiply], name: "helper" }), "helper"],
+    // LangGraph: nothing marks it at its start; its model being offered tools does.
+    ["LangGraph's createReactAgent", () => createReactAgent({ llm: toolModel(), tools: [searchDocs, multiply], name: "mathbot" }), "mathbot"],
+  ])("names %s invoke_agent {name}, with gen_ai.agent.name and kind AGENT", async (_kind, build, name) => {
     const tracing = createTestTracing();
-    await createAgent({ model: toolModel(), tools: [searchDocs, multiply], name: "helper" }).invoke({ messages: [new HumanMessage("go")] }, { callbacks: [tracing.handler] });
-    const agent = tracing.span("invoke_agent helper");
-    expect(agent.attributes["gen_ai.operation.name"]).toBe("invoke_agent");
-    expect(agent.attributes["gen_ai.agent.name"]).toBe("helper");
-    expect(agent.attributes["agent.name"]).toBe("helper");
-    expect(agent.attributes["openinference.span.kind"]).toBe("AGENT");
-  });
-
-  it("names LangGraph's createReactAgent invoke_agent {name} once its model is offered tools", async () => {
-    const tracing = createTestTracing();
-    await createReactAgent({ llm: toolModel(), tools: [searchDocs, multiply], name: "mathbot" }).invoke({ messages: [new HumanMessage("go")] }, { callbacks: [tracing.handler] });
-    const agent = tracing.span("invoke_agent mathbot");
-    expect(agent.attributes["gen_ai.operation.name"]).toBe("invoke_agent");
-    expect(agent.attributes["gen_ai.agent.name"]).toBe("mathbot");
-    expect(agent.attributes["openinference.span.kind"]).toBe("AGENT");
+    await build().invoke({ messages: [new HumanMessage("go")] }, { callbacks: [tracing.handler] });
+    const agent = tracing.span(`invoke_agent ${name}`).attributes;
+    expect([agent["gen_ai.operation.name"], agent["gen_ai.agent.name"], agent["agent.name"], agent["openinference.span.kind"]]).toEqual(["invoke_agent", name, name, "AGENT"]);
     expect(tracing.spans().filter((s) => s.name.startsWith("invoke_"))).toHaveLength(1);
   });
 

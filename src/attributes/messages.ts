@@ -1,4 +1,4 @@
-import { asRecord, asString } from "./content.js";
+import { asRecord, asString, parseJsonOr } from "./content.js";
 
 /**
  * A message in the GenAI conventions' JSON shape (`gen_ai.input.messages` /
@@ -137,12 +137,7 @@ function contentParts(content: unknown): GenAiPart[] {
 
 /** Provider tool-call arguments arrive as a JSON string; the GenAI part holds the object when it parses. */
 function parsedArguments(raw: unknown): unknown {
-  if (typeof raw !== "string") return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return raw;
-  }
+  return parseJsonOr(raw, raw);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createContextKey, type Attributes, type AttributeValue, type Context } from "@opentelemetry/api";
 import { PROMPT_TEMPLATE_TEMPLATE, PROMPT_TEMPLATE_VARIABLES, PROMPT_TEMPLATE_VERSION, SESSION_ID, USER_ID } from "../attribute-names.js";
-import { asRecord } from "./content.js";
+import { asRecord, parseJsonOr } from "./content.js";
 
 /**
  * The keys under which `@arizeai/openinference-core` (`setSession`, `setUser`, `setMetadata`,
@@ -31,7 +31,7 @@ export interface OpenInferenceContext {
 export function openInferenceContext(context: Context): OpenInferenceContext | undefined {
   let found: OpenInferenceContext | undefined;
   const result = () => (found ??= { attributes: {}, metadata: undefined, tags: undefined });
-  const extra = asRecord(parseJson(context.getValue(ATTRIBUTES_KEY)));
+  const extra = asRecord(parseJsonOr(context.getValue(ATTRIBUTES_KEY), undefined));
   if (extra !== undefined) {
     for (const [name, value] of Object.entries(extra)) if (isAttributeValue(value)) result().attributes[name] = value;
   }
@@ -39,20 +39,11 @@ export function openInferenceContext(context: Context): OpenInferenceContext | u
     const value = context.getValue(contextKey);
     if (typeof value === "string") result().attributes[attribute] = value;
   }
-  const metadata = asRecord(parseJson(context.getValue(METADATA_KEY)));
+  const metadata = asRecord(parseJsonOr(context.getValue(METADATA_KEY), undefined));
   if (metadata !== undefined) result().metadata = metadata;
-  const tags = parseJson(context.getValue(TAGS_KEY));
+  const tags = parseJsonOr(context.getValue(TAGS_KEY), undefined);
   if (Array.isArray(tags)) result().tags = tags.filter((tag): tag is string => typeof tag === "string");
   return found;
-}
-
-function parseJson(value: unknown): unknown {
-  if (typeof value !== "string") return undefined;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function isAttributeValue(value: unknown): value is AttributeValue {

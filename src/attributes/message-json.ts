@@ -39,8 +39,22 @@ interface MessageJson {
   cut: boolean;
 }
 
+/**
+ * A graph sends the same history on every model call, and `toGenAiMessage` hands back the same
+ * object for the same LangChain message: its JSON is written once per cap.
+ */
+const written = new WeakMap<GenAiMessage, MessageJson & { maxLength: number }>();
+
 /** The JSON of one message, at most `maxLength` characters when that is at all possible. */
 function messageJson(message: GenAiMessage, maxLength: number): MessageJson {
+  const cached = written.get(message);
+  if (cached?.maxLength === maxLength) return cached;
+  const result = shrunkMessageJson(message, maxLength);
+  written.set(message, { ...result, maxLength });
+  return result;
+}
+
+function shrunkMessageJson(message: GenAiMessage, maxLength: number): MessageJson {
   const whole = toPayload(message, maxLength);
   if (isWholeJson(whole, maxLength)) return { json: whole.text, cut: whole.truncated };
   // Leave room for the message's own keys, role, name and finish reason, then split the rest between its parts.

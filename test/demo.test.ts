@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
-import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evaluateArithmetic } from "../demo/arithmetic.js";
@@ -11,6 +11,7 @@ import { otlpTracesUrlFromEnv } from "../demo/otlp-endpoint.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
+import { genAiSchemaViolations } from "./support/genai-schemas.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -154,6 +155,10 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
         expect(roots.map((span) => span.name)).toEqual(["demo request"]);
         expect(new Set(exported.map((span) => span.resource["service.name"]))).toEqual(new Set(["langchain-otel-demo"]));
         expect(exported.filter((span) => span.name === "chat scripted-support-model")).toHaveLength(4);
+        // What Phoenix reads: the GenAI JSON valid against the spec, and the turn on the request span.
+        expect(exported.flatMap((span) => genAiSchemaViolations({ name: span.name, attributes: span.attributes as Attributes }))).toEqual([]);
+        expect(roots[0]?.attributes).toMatchObject({ "openinference.span.kind": "AGENT", "session.id": "support-demo", "user.id": "demo-user" });
+        expect(String(roots[0]?.attributes["output.value"])).toContain("SSO");
       },
       DEMO_TIMEOUT_MS,
     );

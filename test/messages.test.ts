@@ -237,7 +237,7 @@ describe("tools offered to the model", () => {
     expect(tracing.span("execute_tool search_docs").attributes["gen_ai.tool.description"]).toBe("Search the documentation.");
   });
 
-  it("keeps gen_ai.tool.definitions valid JSON when the tools exceed the cap: schemas go first, names stay", async () => {
+  it("keeps gen_ai.tool.definitions and the invocation parameters valid JSON when the tools exceed the cap", async () => {
     const tracing = createTestTracing({ maxContentLength: 200 });
     await buildAgent().invoke({ messages: [new HumanMessage("go")] }, { callbacks: [tracing.handler] });
     const a = tracing.spans().find((s) => s.name === "chat gpt-test")?.attributes ?? {};
@@ -245,6 +245,8 @@ describe("tools offered to the model", () => {
     expect(definitions.map((d) => d["name"])).toEqual(["search_docs", "multiply"]);
     expect(definitions.every((d) => d["parameters"] === undefined)).toBe(true);
     expect(a["langchain.content.truncated"]).toBe(true);
+    // The invocation parameters stay JSON too: the tools are named by count.
+    expect(json(a, "llm.invocation_parameters")).toMatchObject({ model: "gpt-test", tools: "[2 tools: see llm.tools]" });
   });
 });
 

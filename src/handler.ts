@@ -18,6 +18,7 @@ import {
   EVENT_AGENT_FINISH,
   EVENT_CONTENT,
   EVENT_TEXT,
+  GEN_AI_REQUEST_STREAM,
   GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   GEN_AI_TOOL_NAME,
   LANGCHAIN_RUN_UNFINISHED,
@@ -384,6 +385,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (run === undefined || run.firstChunkAt !== undefined) return;
     run.firstChunkAt = performance.now();
     run.span.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (run.firstChunkAt - run.startedAt) / 1000);
+    // Chunks arrive only from a streamed call, whatever the model's invocation parameters say.
+    run.span.setAttribute(GEN_AI_REQUEST_STREAM, true);
   }
 
   private addEvent(runId: string, name: string, attributes: Attributes, content: unknown): void {

@@ -135,6 +135,7 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     expect(ttft as number).toBeGreaterThanOrEqual(0);
     expect(ttft as number).toBeLessThanOrEqual(durationSeconds);
     expect(chat.events).toHaveLength(0);
+    expect(chat.attributes["gen_ai.request.stream"]).toBe(true);
     expect(chat.attributes["gen_ai.output.messages"]).toContain("one two three");
   });
 

@@ -39,6 +39,14 @@ describe("prompt templates", () => {
     expect(span.attributes["llm.prompt_template.template"]).toBe("Summarise {text}");
     expect(span.attributes["llm.prompt_template.version"]).toBe("a1b2c3");
   });
+
+  it("records no template or variables with captureContent: false", async () => {
+    const tracing = createTestTracing({ captureContent: false });
+    await PromptTemplate.fromTemplate("Secret instructions about {text}").invoke({ text: "this" }, { callbacks: [tracing.handler] });
+    const a = tracing.span("PromptTemplate").attributes;
+    expect(a["openinference.span.kind"]).toBe("PROMPT");
+    expect(JSON.stringify(a)).not.toContain("Secret instructions");
+  });
 });
 
 describe("sessions and users", () => {

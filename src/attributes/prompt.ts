@@ -25,11 +25,13 @@ export function promptTemplateAttributes(
   maxContentLength: number,
 ): Attributes {
   const attributes: Attributes = {};
-  const template = templateText(serialized);
-  if (template !== undefined) attributes[PROMPT_TEMPLATE_TEMPLATE] = capText(template, maxContentLength).text;
   const version = asString(metadata?.["lc_hub_commit_hash"]);
   if (version !== undefined) attributes[PROMPT_TEMPLATE_VERSION] = version;
-  if (captureContent && asRecord(inputs) !== undefined) putValue(attributes, PROMPT_TEMPLATE_VARIABLES, inputs, maxContentLength);
+  // A template holds instructions as sensitive as the messages made from it: both are content.
+  if (!captureContent) return attributes;
+  const template = templateText(serialized);
+  if (template !== undefined) attributes[PROMPT_TEMPLATE_TEMPLATE] = capText(template, maxContentLength).text;
+  if (asRecord(inputs) !== undefined) putValue(attributes, PROMPT_TEMPLATE_VARIABLES, inputs, maxContentLength);
   return attributes;
 }
 

@@ -1,5 +1,6 @@
 import type { Span } from "@opentelemetry/api";
 import { agentAttributes } from "./attributes/chain.js";
+import { identityText } from "./attributes/limits.js";
 
 /**
  * LangGraph graphs that turn out to be agents. `createReactAgent` and hand-built tool-calling
@@ -11,7 +12,7 @@ export class GraphAgents {
   private readonly graphs = new WeakMap<Span, { name: string; agent: boolean }>();
 
   graphStarted(span: Span, name: string, agent: boolean): void {
-    this.graphs.set(span, { name, agent });
+    this.graphs.set(span, { name: identityText(name), agent });
   }
 
   /**

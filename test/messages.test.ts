@@ -10,6 +10,8 @@ import type { ChatResult } from "@langchain/core/outputs";
 import type { Attributes } from "@opentelemetry/api";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { buildAgent, multiply, searchDocs } from "./support/agent.js";
+import { messagesPayload } from "../src/attributes/message-json.js";
+import type { GenAiMessage } from "../src/attributes/messages.js";
 import { genAiSchemaViolations } from "./support/genai-schemas.js";
 import { createTestTracing } from "./support/tracing.js";
 
@@ -276,5 +278,32 @@ describe("the schema check itself", () => {
     expect(genAiSchemaViolations(cut)[0]).toContain("is not JSON");
     const noReason = { name: "s", attributes: { "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [] }]) } };
     expect(genAiSchemaViolations(noReason)).toHaveLength(1);
+  });
+});
+
+describe("messagesPayload", () => {
+  const long = (n: number): GenAiMessage[] => [
+    { role: "system", parts: [{ type: "text", content: "S".repeat(n) }] },
+    { role: "user", parts: [{ type: "text", content: "first question" }] },
+    ...Array.from({ length: 12 }, (_, i): GenAiMessage => ({ role: i % 2 ? "tool" : "assistant", parts: [i % 2 ? { type: "tool_call_response", id: `c${i}`, response: { rows: "R".repeat(n) } } : { type: "tool_call", id: `c${i + 1}`, name: "search", arguments: { query: "Q".repeat(n) } }] })),
+    { role: "user", parts: [{ type: "text", content: "last question" }] },
+  ];
+
+  it.each([64, 100, 200, 500, 1000, 5000])("is whole JSON within a cap of %i that validates, for inputs and outputs", (cap) => {
+    for (const size of [10, 300, 3000]) {
+      const input = messagesPayload(long(size), cap);
+      expect(input.text.length).toBeLessThanOrEqual(cap);
+      expect(genAiSchemaViolations({ name: "t", attributes: { "gen_ai.input.messages": input.text } })).toEqual([]);
+      const output = messagesPayload(long(size).map((m) => ({ ...m, finish_reason: "stop" })), cap, true);
+      expect(output.text.length).toBeLessThanOrEqual(cap);
+      expect(genAiSchemaViolations({ name: "t", attributes: { "gen_ai.output.messages": output.text } })).toEqual([]);
+    }
+  });
+
+  it("keeps everything, uncut, when it fits", () => {
+    const messages = long(10);
+    const payload = messagesPayload(messages, 100_000);
+    expect(JSON.parse(payload.text)).toEqual(messages);
+    expect(payload.truncated).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { Attributes } from "@opentelemetry/api";
-import { capText, toPayload } from "../payload.js";
+import { cleanText, toPayload } from "../payload.js";
 import { elisionMessage, keptMessageIndices, withGaps, type GenAiMessage, type GenAiPart } from "./messages.js";
 
 /**
@@ -53,7 +53,7 @@ function flattenMessage(message: GenAiMessage, maxContentLength: number): Field[
     for (const part of message.parts) {
       const base = `contents.${index}.message_content.`;
       if (part.type === "text") {
-        fields.push([`${base}type`, "text"], [`${base}text`, capText(String(part["content"]), maxContentLength).text]);
+        fields.push([`${base}type`, "text"], [`${base}text`, cleanText(String(part["content"]), maxContentLength).text]);
         index++;
       } else if (isMedia(part) && part["modality"] === "image") {
         const url = imageUrl(part);
@@ -64,7 +64,7 @@ function flattenMessage(message: GenAiMessage, maxContentLength: number): Field[
     }
   } else {
     const text = message.parts.map((part) => partText(part, maxContentLength)).join("");
-    if (text !== "") fields.push(["content", capText(text, maxContentLength).text]);
+    if (text !== "") fields.push(["content", cleanText(text, maxContentLength).text]);
   }
   let callIndex = 0;
   for (const part of message.parts) {
@@ -73,7 +73,7 @@ function flattenMessage(message: GenAiMessage, maxContentLength: number): Field[
       if (typeof part["id"] === "string") fields.push([`${base}id`, part["id"]]);
       fields.push([`${base}function.name`, String(part["name"])]);
       const args = part["arguments"];
-      if (args !== undefined) fields.push([`${base}function.arguments`, typeof args === "string" ? capText(args, maxContentLength).text : toPayload(args, maxContentLength).text]);
+      if (args !== undefined) fields.push([`${base}function.arguments`, typeof args === "string" ? cleanText(args, maxContentLength).text : toPayload(args, maxContentLength).text]);
     } else if (part.type === "tool_call_response" && typeof part["id"] === "string") {
       fields.push(["tool_call_id", part["id"]]);
     }

@@ -1,4 +1,4 @@
-import { capText, toPayload, type Payload } from "../payload.js";
+import { cleanText, toPayload, type Payload } from "../payload.js";
 import { elisionMessage, keptMessageIndices, withGaps, type GenAiMessage, type GenAiPart } from "./messages.js";
 
 /**
@@ -8,7 +8,9 @@ import { elisionMessage, keptMessageIndices, withGaps, type GenAiMessage, type G
  * its system message(s), its first user message and its tail, with a marker message where the
  * middle was left out. The JSON text itself is never cut.
  */
-export function messagesPayload(messages: readonly GenAiMessage[], maxLength: number): Payload {
+export function messagesPayload(messages: readonly GenAiMessage[], maxLength: number, output = false): Payload {
+  // Output messages require a finish_reason, the marker's too.
+  const elision = (count: number) => (output ? { ...elisionMessage(count), finish_reason: "unknown" } : elisionMessage(count));
   const texts = messages.map((message) => messageJson(message, maxLength));
   let truncated = texts.some((text) => text.cut);
   const listLength = (indices: readonly number[]) => indices.reduce((sum, i) => sum + (texts[i]?.json.length ?? 0) + 1, 1);
@@ -16,22 +18,31 @@ export function messagesPayload(messages: readonly GenAiMessage[], maxLength: nu
     return { text: `[${texts.map((text) => text.json).join(",")}]`, mimeType: "application/json", truncated };
   }
   truncated = true;
-  const marker = JSON.stringify(elisionMessage(messages.length)).length + 1;
+  const marker = JSON.stringify(elision(messages.length)).length + 1;
   const roles = messages.map((message) => message.role);
   const costs = () => texts.map((text) => text.json.length + 1);
   const markersLength = (indices: number[]) => withGaps(indices, messages.length).filter((item) => "elided" in item).length * marker;
   let kept = keptMessageIndices(roles, costs(), maxLength - 2, marker);
   if (listLength(kept) + markersLength(kept) > maxLength) {
-    // The messages that must stay (system, first question, last) do not fit even alone: they share the cap.
-    const mustKeep = keptMessageIndices(roles, costs(), 0, marker);
-    const share = Math.floor((maxLength - 2 - markersLength(mustKeep)) / mustKeep.length) - 1;
-    for (const index of mustKeep) texts[index] = messageJson(messages[index] as GenAiMessage, share);
+    // The messages that must stay (system, first question, last) do not fit even alone: they
+    // share the cap, the short ones whole and the long ones cut to what is left.
+    const mustKeep = keptMessageIndices(roles, costs(), 0, marker).sort((a, b) => (texts[a]?.json.length ?? 0) - (texts[b]?.json.length ?? 0));
+    let left = maxLength - 2 - markersLength(mustKeep);
+    mustKeep.forEach((index, position) => {
+      const share = Math.floor(left / (mustKeep.length - position)) - 1;
+      if ((texts[index]?.json.length ?? 0) > share) texts[index] = messageJson(messages[index] as GenAiMessage, share);
+      left -= (texts[index]?.json.length ?? 0) + 1;
+    });
     kept = keptMessageIndices(roles, costs(), maxLength - 2, marker);
   }
   const items = withGaps(kept, messages.length).map((item) =>
-    "index" in item ? (texts[item.index]?.json ?? "null") : JSON.stringify(elisionMessage(item.elided)),
+    "index" in item ? (texts[item.index]?.json ?? "null") : JSON.stringify(elision(item.elided)),
   );
-  return { text: `[${items.join(",")}]`, mimeType: "application/json", truncated };
+  const text = `[${items.join(",")}]`;
+  if (text.length <= maxLength) return { text, mimeType: "application/json", truncated };
+  // A cap too small for even the kept messages' stubs: a marker alone, or the empty list.
+  const markerOnly = `[${JSON.stringify(elision(messages.length))}]`;
+  return { text: markerOnly.length <= maxLength ? markerOnly : "[]", mimeType: "application/json", truncated };
 }
 
 interface MessageJson {
@@ -65,7 +76,7 @@ function shrunkMessageJson(message: GenAiMessage, maxLength: number): MessageJso
     if (isWholeJson(shrunk, maxLength)) return { json: shrunk.text, cut: true };
     share = Math.floor(share / 2);
   }
-  const stub: GenAiMessage = { role: message.role, parts: [{ type: "text", content: `[message of ${whole.text.length}+ chars left out by langchain-otel]` }] };
+  const stub: GenAiMessage = { role: message.role, parts: [{ type: "text", content: "[cut]" }] };
   if (message.finish_reason !== undefined) stub.finish_reason = message.finish_reason;
   return { json: JSON.stringify(stub), cut: true };
 }
@@ -86,7 +97,7 @@ function shrinkPart(part: GenAiPart, share: number): GenAiPart {
 }
 
 function shrinkValue(value: unknown, share: number): unknown {
-  if (typeof value === "string") return capText(value, share).text;
+  if (typeof value === "string") return cleanText(value, share).text;
   const payload = toPayload(value, share);
   return isWholeJson(payload, share) ? value : payload.text;
 }

@@ -305,7 +305,7 @@ export function modelEndAttributes(output: unknown, captureContent: boolean, max
   if (responseId !== undefined) attributes[GEN_AI_RESPONSE_ID] = responseId;
   if (finishReasons.length > 0) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
   if (captureContent && messages.length > 0) {
-    const payload = messagesPayload(messages, maxContentLength);
+    const payload = messagesPayload(messages, maxContentLength, true);
     putPayload(attributes, GEN_AI_OUTPUT_MESSAGES, payload);
     putPayload(attributes, OUTPUT_VALUE, payload, OUTPUT_MIME_TYPE);
     putFlattenedMessages(attributes, LLM_OUTPUT_MESSAGES, messages, maxContentLength, FLATTENED_OUTPUT_ATTRIBUTE_BUDGET);

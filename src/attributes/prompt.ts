@@ -1,6 +1,6 @@
 import type { Attributes } from "@opentelemetry/api";
 import { PROMPT_TEMPLATE_TEMPLATE, PROMPT_TEMPLATE_VARIABLES, PROMPT_TEMPLATE_VERSION } from "../attribute-names.js";
-import { capText } from "../payload.js";
+import { cleanText } from "../payload.js";
 import { asRecord, asString, lastIdSegment, putValue } from "./content.js";
 
 /** Chat prompt message classes to the role their template speaks as. */
@@ -30,7 +30,7 @@ export function promptTemplateAttributes(
   // A template holds instructions as sensitive as the messages made from it: both are content.
   if (!captureContent) return attributes;
   const template = templateText(serialized);
-  if (template !== undefined) attributes[PROMPT_TEMPLATE_TEMPLATE] = capText(template, maxContentLength).text;
+  if (template !== undefined) attributes[PROMPT_TEMPLATE_TEMPLATE] = cleanText(template, maxContentLength).text;
   if (asRecord(inputs) !== undefined) putValue(attributes, PROMPT_TEMPLATE_VARIABLES, inputs, maxContentLength);
   return attributes;
 }

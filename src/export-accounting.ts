@@ -89,9 +89,6 @@ export class ExportAccounting {
     }
     const reason = error === undefined ? "export failed" : describeError(error);
     this.outage = { since: performance.now(), reason, spans, batches: 1 };
-    diag.warn(
-      `langchain-otel: exporting spans failed (${reason}); spans are dropped until the backend answers again. ` +
-        "The batch processor holds at most OTEL_BSP_MAX_QUEUE_SIZE (2048) spans meanwhile.",
-    );
+    diag.warn(`langchain-otel: exporting spans failed (${reason}); spans are dropped until the backend answers again.`);
   }
 }

@@ -45,6 +45,9 @@ import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
 
+/** Far deeper than any real run tree (a LangGraph agent nests about five levels). */
+const MAX_ANCESTOR_WALK = 256;
+
 /**
  * Turns every LangChain run it sees into an OpenTelemetry span, keyed by run ID: the run tree
  * becomes the trace tree. Only the run lifecycle lives here; what goes on a span comes from
@@ -350,8 +353,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       const attributes = contained("end attributes", () => endAttributes(run.captureContent)) ?? {};
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
-      this.callerSpans?.update(run.span, attributes);
-      run.span.setAttributes(this.bounded(attributes));
+      const bounded = this.bounded(attributes);
+      this.callerSpans?.update(run.span, bounded);
+      run.span.setAttributes(bounded);
     } finally {
       run.span.end();
       releaseFailedChildren(run, false);
@@ -410,9 +414,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  /** The spans of a run and its open ancestors, nearest first. */
+  /** The spans of a run and its open ancestors, nearest first; bounded, as hand-fed parents can form a cycle. */
   private *spansUpFrom(runId: string | undefined): Iterable<Span> {
-    for (let run = this.runs.get(runId); run !== undefined; run = this.runs.get(run.parentRunId)) yield run.span;
+    let run = this.runs.get(runId);
+    for (let step = 0; run !== undefined && step < MAX_ANCESTOR_WALK; step++, run = this.runs.get(run.parentRunId)) yield run.span;
   }
 
   /** The trace of a run we know, else of the caller's active span. */

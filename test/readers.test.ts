@@ -116,6 +116,17 @@ describe("agents", () => {
     expect(workflow.attributes["gen_ai.agent.name"]).toBeUndefined();
   });
 
+  it("survives hand-fed parents that form a cycle (fault injection) when a model offered tools looks for its graph", () => {
+    const tracing = createTestTracing();
+    // Plain chains: no graph ends the walk up from the model.
+    const chain = { lc: 1, type: "not_implemented", id: ["x", "Step"] } as never;
+    tracing.handler.handleChainStart(chain, {}, "run-a", "run-b"); // its parent starts later, as its child
+    tracing.handler.handleChainStart(chain, {}, "run-b", "run-a");
+    const tools = { invocation_params: { tools: [{ type: "function", function: { name: "t", description: "d" } }] } };
+    expect(() => tracing.handler.handleChatModelStart({ id: ["x", "M"] } as never, [[]], "run-m", "run-b", tools)).not.toThrow();
+    expect(tracing.handler.openRunCount).toBe(3);
+  });
+
   it("names a run of type agent invoke_agent {run name}", async () => {
     class Planner extends Runnable<string, string> {
       lc_namespace = ["test"];

@@ -14,7 +14,7 @@ import { diag, DiagLogLevel, SpanStatusCode } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
-import { HumanMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
@@ -231,6 +231,17 @@ describe("never lose a span: a failing attribute builder costs its attributes on
     const tracing = createTestTracing();
     await new HostileRetriever().invoke("q", { callbacks: [tracing.handler] });
     expect(tracing.span("retrieval HostileRetriever").ended).toBe(true);
+    expect(tracing.handler.openRunCount).toBe(0);
+  });
+
+  it("ends the span of a chat model whose LLMResult throws on read (fault injection: LangChain itself reads what it can)", async () => {
+    const tracing = createTestTracing();
+    const llmOutput = {};
+    Object.defineProperty(llmOutput, "model_name", { enumerable: true, get: () => { throw new Error("llmOutput exploded"); } });
+    tracing.handler.handleChatModelStart({ id: ["x", "ChatX"] } as never, [[new HumanMessage("q")]], "chat-run");
+    tracing.handler.handleLLMEnd({ generations: [[{ text: "hi", message: new AIMessage("hi") }]], llmOutput }, "chat-run");
+    expect(tracing.spans()).toHaveLength(1);
+    expect(tracing.spans()[0]?.ended).toBe(true);
     expect(tracing.handler.openRunCount).toBe(0);
   });
 

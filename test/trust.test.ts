@@ -133,7 +133,7 @@ describe("size: every value is capped, errors included", () => {
     expect(JSON.stringify(span?.attributes).length).toBeLessThan(200_000);
   });
 
-  it("walks only what fits the cap, whatever the container (10^6 entries)", () => {
+  it("walks only what fits the cap, whatever the container (2 x 10^5 entries)", () => {
     let pulled = 0;
     class CountingMap extends Map<string, number> {
       override *[Symbol.iterator](): MapIterator<[string, number]> {
@@ -145,7 +145,7 @@ describe("size: every value is capped, errors included", () => {
     }
     const map = new CountingMap();
     const set = new Set<number>();
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < 200_000; i++) {
       map.set(`k${i}`, i);
       set.add(i);
     }
@@ -157,7 +157,7 @@ describe("size: every value is capped, errors included", () => {
     expect(setPayload.text.length).toBeLessThanOrEqual(4096);
 
     let read = 0;
-    const keys = Array.from({ length: 1_000_000 }, (_, i) => `key${i}`);
+    const keys = Array.from({ length: 200_000 }, (_, i) => `key${i}`);
     const wide = new Proxy({} as Record<string, number>, {
       ownKeys: () => keys,
       getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true, value: 1 }),

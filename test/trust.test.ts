@@ -489,3 +489,57 @@ describe("flush and shutdown with a dead backend (langchain-otel/setup)", () => 
     expect(`${stdout}${stderr}`).toMatch(/langchain-otel: (exporting spans failed|shutdown)/);
   }, 30_000);
 });
+
+describe("fuzzing: hand-fed events in any order, with hostile payloads", () => {
+  /** Deterministic pseudo-random numbers (mulberry32), so a failure replays. */
+  function random(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it("ends every span it starts, and forgets every run, whatever it is fed", async () => {
+    let started = 0;
+    let ended = 0;
+    const provider = new BasicTracerProvider({
+      spanProcessors: [{ onStart: () => void started++, onEnd: () => void ended++, forceFlush: async () => {}, shutdown: async () => {} }],
+    });
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider });
+    const throwing = (message: string) => new Proxy({}, { get: () => { throw new Error(message); }, ownKeys: () => { throw new Error(message); } });
+    const getterBomb = Object.defineProperty({}, "type", { enumerable: true, get: () => { throw new Error("getter"); } });
+    const payloads: unknown[] = [
+      undefined, null, 1, "text", { a: 1 }, [1, 2], throwing("proxy"), getterBomb, new Error("plain"),
+      { generations: [[getterBomb]] }, { generations: throwing("generations") }, [getterBomb], new Map([[1, throwing("in map")]]),
+      Object.assign(new Error("Aborted"), { name: "AbortError" }), new HumanMessage("hi"),
+    ];
+    const next = random(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    const runIds = Array.from({ length: 40 }, (_, i) => `run-${i}`);
+    const calls: Array<(runId: string, parentRunId: string | undefined, payload: unknown) => void> = [
+      (id, parent, p) => handler.handleChainStart(pick([{ id: ["x", "Chain"] }, p]) as never, p, id, parent, pick([undefined, ["t"], p]) as never, p as never),
+      (id, parent, p) => handler.handleChatModelStart({ id: ["x", "Chat"] } as never, [[p]], id, parent, p as never, undefined, p as never),
+      (id, parent, p) => handler.handleToolStart({ name: "tool" } as never, p as string, id, parent),
+      (id, parent, p) => handler.handleRetrieverStart({ id: ["x", "R"] } as never, p as string, id, parent),
+      (id, _parent, p) => handler.handleChainEnd(p as never, id),
+      (id, _parent, p) => handler.handleLLMEnd(p as never, id),
+      (id, _parent, p) => handler.handleToolEnd(p, id),
+      (id, _parent, p) => handler.handleRetrieverEnd(p as never, id),
+      (id, _parent, p) => handler.handleChainError(p, id),
+      (id, _parent, p) => handler.handleLLMError(p, id),
+      (id, _parent, p) => handler.handleToolError(p, id),
+      (id) => handler.handleLLMNewToken("tok", { prompt: 0, completion: 0 }, id),
+      (id, _parent, p) => handler.handleCustomEvent(pick(["evt", p]) as string, p, id),
+    ];
+    for (let step = 0; step < 5_000; step++) {
+      const call = pick(calls);
+      expect(() => call(pick(runIds), next() < 0.7 ? pick(runIds) : undefined, pick(payloads))).not.toThrow();
+    }
+    await handler.shutdown();
+    expect(handler.openRunCount).toBe(0);
+    expect(started).toBeGreaterThan(100);
+    expect(ended).toBe(started);
+  });
+});

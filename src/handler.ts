@@ -322,20 +322,27 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /**
-   * `startAttributes` is only computed for a run not already open, with that run's content
-   * setting. A builder that fails costs its own attributes, never the span: the run's
-   * identity still makes the span, so the tree survives.
+   * `startAttributes` is only computed for a run not already open. A builder that fails costs
+   * its own attributes, never the span: the run's identity still makes the span, so the tree
+   * survives.
    */
   private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
-    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags);
-    const attributes = contained("start attributes", () => startAttributes(captureContent)) ?? {};
+    // The sampler sees the run's structure (identity, operation, model); content is built only
+    // for a span that will be recorded.
+    const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active()));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
-    if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, attributes);
+    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
+    let content: Attributes | undefined;
+    if (captureContent) {
+      content = contained("start content", () => startAttributes(true));
+      if (content !== undefined) span.setAttributes(this.bounded(content));
+    }
+    if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
     this.runs.add(identity.runId, {
       span,
       context: trace.setSpan(parentContext, span),

@@ -12,12 +12,10 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HumanMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
-import { tool } from "@langchain/core/tools";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { z } from "zod";
 import { ScriptedChatModel } from "../../demo/scripted-chat-model.js";
-import { buildToolCallingAgent } from "../../demo/tool-calling-agent.js";
+import { CANARIES, secretAgent } from "../../test/support/secret-agent.js";
 import type { OpenTelemetryCallbackHandler as Handler } from "../../src/index.js";
 import type { setupTracing as SetupTracing } from "../../src/setup.js";
 
@@ -120,34 +118,15 @@ async function deadBackend(): Promise<string[]> {
   return lines;
 }
 
-const CANARIES = ["canary-password-1", "canary-api-key-2", "canary-session-token-3", "canary-token-4", "sk-proj-canary0000000000005", "canary-url-key-6", "canary-env-key-7", "canary-db-password-8"];
-
 async function canarySweep(captureContent: boolean): Promise<string> {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider, captureContent });
-  const login = tool(async () => JSON.stringify({ ok: true, session_token: CANARIES[2], token: CANARIES[3] }), {
-    name: "login",
-    description: "Log in.",
-    schema: z.object({ username: z.string(), password: z.string(), api_key: z.string() }),
-  });
-  const fetchPage = tool(
-    async () => {
-      throw new Error(`401 Incorrect API key provided: ${CANARIES[4]}. GET https://api.example.com/v1?api_key=${CANARIES[5]} (OPENAI_API_KEY=${CANARIES[6]}) postgres://app:${CANARIES[7]}@db:5432`);
-    },
-    { name: "fetch_page", description: "Fetch.", schema: z.object({ url: z.string() }) },
-  );
-  const model = new ScriptedChatModel({
-    modelName: "m",
-    script: (messages) =>
-      messages.some((m) => m.type === "tool")
-        ? { text: "done" }
-        : { toolCalls: [{ id: "c1", name: "login", args: { username: "ada", password: CANARIES[0], api_key: CANARIES[1] } }, { id: "c2", name: "fetch_page", args: { url: "https://example.com" } }] },
-  });
-  await buildToolCallingAgent({ model, tools: [login, fetchPage] }).invoke({ messages: [new HumanMessage("log me in")] }, { callbacks: [handler] });
+  await secretAgent().invoke({ messages: [new HumanMessage("log me in")] }, { callbacks: [handler] });
   const exported = JSON.stringify(exporter.getFinishedSpans().map((s) => [s.name, s.attributes, s.status, s.events.map((e) => e.attributes)]));
-  const found = CANARIES.filter((canary) => exported.includes(canary));
-  return `canary sweep (captureContent ${captureContent}): ${found.length} of ${CANARIES.length} planted secrets exported${found.length ? ` (${found.join(", ")})` : ""}`;
+  const planted = Object.values(CANARIES);
+  const found = planted.filter((canary) => exported.includes(canary));
+  return `canary sweep (captureContent ${captureContent}): ${found.length} of ${planted.length} planted secrets exported${found.length ? ` (${found.join(", ")})` : ""}`;
 }
 
 async function eventLoopBlock(): Promise<string[]> {

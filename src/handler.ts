@@ -1,12 +1,10 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import {
-  context,
   diag,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
-  type Context,
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
@@ -31,6 +29,7 @@ import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/ru
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
+import { parentContextOf, runContext } from "./run-context.js";
 import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
@@ -294,14 +293,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags);
     const attributes = startAttributes(captureContent);
-    // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
-    const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
+    const parentContext = parentContextOf(identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
     putRunAttributes(attributes, identity, this.options.maxContentLength);
     const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
     this.runs.add(identity.runId, {
       span,
-      context: trace.setSpan(parentContext, span),
+      context: runContext(parentContext, span, identity.runId),
       parentRunId: identity.parentRunId,
+      runType: identity.runType,
       children: undefined,
       captureContent,
       startedAt: performance.now(),

@@ -1,0 +1,121 @@
+/**
+ * Which LangChain run the running code belongs to, and that run's OpenTelemetry context.
+ *
+ * Every handler's `RunRegistry` puts its open runs in one process-wide index (on `globalThis`,
+ * so the ESM and CJS builds loaded side by side share it). The context manager
+ * (`context-manager.ts`) and the public `getRunContext` / `getRunSpan` read it.
+ */
+import { context, createContextKey, trace, type Context, type Span } from "@opentelemetry/api";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+
+/** What the index needs of an open run (the registry's `OpenRun` has all of it). */
+export interface IndexedRun {
+  /** The parent's context with this run's span (and `RUN_ID_KEY`) set. */
+  readonly context: Context;
+  readonly parentRunId: string | undefined;
+  /** IDs of this run's children that are still open. */
+  readonly children: ReadonlySet<string> | undefined;
+  readonly runType: string;
+}
+
+/** Marks a context as derived from a run's context: whatever is set on top of it stays inside that run. */
+export const RUN_ID_KEY = createContextKey("langchain-otel run id");
+
+const INDEX_KEY = Symbol.for("langchain-otel.open-runs");
+const globals = globalThis as { [INDEX_KEY]?: Map<string, IndexedRun> };
+const openRuns: Map<string, IndexedRun> = (globals[INDEX_KEY] ??= new Map());
+
+/** The context children of a run start under: its parent's, with its span and ID set. */
+export function runContext(parentContext: Context, span: Span, runId: string): Context {
+  return trace.setSpan(parentContext, span).setValue(RUN_ID_KEY, runId);
+}
+
+/**
+ * Where a run's span starts: under the span the user made active inside the parent run's body
+ * when there is one (the active context then still carries the parent's ID), else under the
+ * parent run; a run whose parent we never saw (handler set on a child's constructor) under the
+ * caller's span.
+ */
+export function parentContextOf(parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
+  const active = context.active();
+  if (parentRunContext === undefined) return active;
+  return active.getValue(RUN_ID_KEY) === parentRunId ? active : parentRunContext;
+}
+
+/** Two handlers may see the same run: the first one's span stands, as it does for a duplicated start. */
+export function indexRun(runId: string, run: IndexedRun): void {
+  if (!openRuns.has(runId)) openRuns.set(runId, run);
+}
+
+export function unindexRun(runId: string, run: IndexedRun): void {
+  if (openRuns.get(runId) === run) openRuns.delete(runId);
+}
+
+/**
+ * Runs whose body LangChain does not wrap in its own async context: a chat model's `_generate`
+ * and a retriever's `_getRelevantDocuments` see their *parent's* config.
+ */
+const BODY_SEES_PARENT: ReadonlySet<string> = new Set(["llm", "retriever"]);
+
+/**
+ * The run whose body the current code runs in, from the run config LangChain keeps in its
+ * AsyncLocalStorage (`callbacks` there is the child manager of the run that set it). When that
+ * run has exactly one open child and it is a model or retriever with no open child of its own,
+ * the code is that child's body (or the parent's own code running alongside it: see README).
+ */
+export function currentRunId(): string | undefined {
+  const runId = configRunId(AsyncLocalStorageProviderSingleton.getRunnableConfig());
+  const run = runId === undefined ? undefined : openRuns.get(runId);
+  if (run === undefined) return undefined;
+  const only = onlyChild(run);
+  const bodySeesParent = only !== undefined && BODY_SEES_PARENT.has(only.run.runType) && (only.run.children?.size ?? 0) === 0;
+  return bodySeesParent ? only.runId : runId;
+}
+
+export function openRunContext(runId: string): Context | undefined {
+  return openRuns.get(runId)?.context;
+}
+
+/** Whether `runId` is `ancestorId` or one of its open descendants. */
+export function isWithinRun(runId: string, ancestorId: string): boolean {
+  for (let id: string | undefined = runId; id !== undefined; id = openRuns.get(id)?.parentRunId) {
+    if (id === ancestorId) return true;
+  }
+  return false;
+}
+
+/** A tool's or lambda's `RunnableConfig` (its `callbacks` is the run's child manager), or a run ID. */
+export type RunReference = string | { callbacks?: unknown } | undefined;
+
+/**
+ * The OpenTelemetry context of an open run: its span is active in it. Pass a run ID, or the
+ * `RunnableConfig` a tool or `RunnableLambda` receives (then it is that tool's or lambda's run).
+ * Undefined once the run has ended, or when no `OpenTelemetryCallbackHandler` saw it.
+ */
+export function getRunContext(run: RunReference): Context | undefined {
+  const runId = typeof run === "string" ? run : configRunId(run);
+  return runId === undefined ? undefined : openRunContext(runId);
+}
+
+/** The span of an open run (see `getRunContext`), e.g. to link to it or add an event. */
+export function getRunSpan(run: RunReference): Span | undefined {
+  const runContext = getRunContext(run);
+  return runContext === undefined ? undefined : trace.getSpan(runContext);
+}
+
+function configRunId(config: { callbacks?: unknown } | undefined): string | undefined {
+  const callbacks = config?.callbacks as { getParentRunId?: () => string | undefined } | undefined;
+  if (typeof callbacks?.getParentRunId !== "function") return undefined;
+  try {
+    return callbacks.getParentRunId();
+  } catch {
+    return undefined;
+  }
+}
+
+function onlyChild(run: IndexedRun): { runId: string; run: IndexedRun } | undefined {
+  if (run.children?.size !== 1) return undefined;
+  const [runId] = run.children;
+  const child = runId === undefined ? undefined : openRuns.get(runId);
+  return child === undefined || runId === undefined ? undefined : { runId, run: child };
+}

@@ -64,6 +64,7 @@ const BODY_SEES_PARENT: ReadonlySet<string> = new Set(["llm", "retriever"]);
  * the code is that child's body (or the parent's own code running alongside it: see README).
  */
 export function currentRunId(): string | undefined {
+  if (openRuns.size === 0) return undefined; // no run open anywhere: nothing to look up
   const runId = configRunId(AsyncLocalStorageProviderSingleton.getRunnableConfig());
   const run = runId === undefined ? undefined : openRuns.get(runId);
   if (run === undefined) return undefined;

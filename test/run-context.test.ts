@@ -214,10 +214,31 @@ describe("inside a run's body its span is active", () => {
       await step.batch([`${input}-a`, `${input}-b`], config);
       return input;
     }).withConfig({ runName: "fan-out" });
+    // LangGraph fan-out: two nodes in the same superstep, each with its own span and model call.
+    const State = Annotation.Root({ id: Annotation<string> });
+    const node = (name: string) => async (state: { id: string }) => {
+      await tracer.startActiveSpan(`app.node ${state.id}-${name}`, async (span) => {
+        await model.invoke(state.id);
+        span.end();
+      });
+      return {};
+    };
+    const graph = new StateGraph(State)
+      .addNode("left", node("left"))
+      .addNode("right", node("right"))
+      .addEdge(START, "left")
+      .addEdge(START, "right")
+      .addEdge("left", END)
+      .addEdge("right", END)
+      .compile();
 
     const requests = Array.from({ length: 200 }, (_, i) => `r${i}`);
     await Promise.all(
-      requests.map((id) => t.inRequestSpan(`request ${id}`, () => fanOut.invoke(id, { callbacks: [t.handler] }))),
+      requests.map((id) =>
+        t.inRequestSpan(`request ${id}`, () =>
+          Promise.all([fanOut.invoke(id, { callbacks: [t.handler] }), graph.invoke({ id }, { callbacks: [t.handler] })]),
+        ),
+      ),
     );
 
     const spans = t.spans();
@@ -232,13 +253,18 @@ describe("inside a run's body its span is active", () => {
         expect(parent.attributes["langchain.run.parent_id"]).toBeDefined();
         expect(byId.get(parentSpanId(parent)!)?.name).toBe("fan-out");
       }
+      for (const name of ["left", "right"]) {
+        const work = spans.find((s) => s.name === `app.node ${id}-${name}`)!;
+        expect(work.spanContext().traceId).toBe(request.spanContext().traceId);
+        expect(byId.get(parentSpanId(work)!)?.name).toBe(name);
+      }
     }
-    // Each provider call saw a chat span of its own (two branches per request run in parallel,
-    // but each branch's step run has exactly one model child).
+    // Each provider call saw a chat span of its own: branches run in parallel, but each branch's
+    // run (a batched step, a graph node) has exactly one model child.
     const chatSpans = new Set(spans.filter((s) => s.name.startsWith("chat")).map(spanId));
-    expect(model.seen.length).toBe(400);
+    expect(model.seen.length).toBe(800);
     const names = new Map(spans.map((s) => [spanId(s), s.name]));
     expect(model.seen.filter((id) => id === undefined || !chatSpans.has(id)).map((id) => names.get(id!))).toEqual([]);
-    expect(new Set(model.seen).size).toBe(400);
+    expect(new Set(model.seen).size).toBe(800);
   });
 });

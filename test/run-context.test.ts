@@ -45,7 +45,7 @@ class ProbeChatModel extends BaseChatModel {
 class ProbeRetriever extends BaseRetriever {
   lc_namespace = ["test"];
   readonly seen: (string | undefined)[] = [];
-  async _getRelevantDocuments(query: string): Promise<Document[]> {
+  override async _getRelevantDocuments(query: string): Promise<Document[]> {
     await sleep(1);
     this.seen.push(activeSpanId());
     return [new Document({ pageContent: query })];

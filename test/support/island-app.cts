@@ -111,7 +111,7 @@ async function main(): Promise<void> {
 
   class InventoryRetriever extends BaseRetriever {
     lc_namespace = ["island"];
-    async _getRelevantDocuments(query: string) {
+    override async _getRelevantDocuments(query: string) {
       const vector = await embeddings.embedQuery(query);
       return [new Document({ pageContent: `${query}: ${vector.length} dims` })];
     }

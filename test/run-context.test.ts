@@ -16,7 +16,7 @@ import { context, trace, type Span } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { getRunContext, getRunSpan } from "../src/index.js";
+import { getRunContext, getRunSpan, LangChainContextManager } from "../src/index.js";
 import { createTestTracing, parentSpanId, registerContextManager } from "./support/tracing.js";
 
 registerContextManager({ bridge: true });
@@ -63,6 +63,12 @@ function spanId(span: ReadableSpan | Span): string {
 }
 
 describe("inside a run's body its span is active", () => {
+  it("the context manager needs the manager it wraps, and says so", () => {
+    expect(() => new LangChainContextManager(undefined as never)).toThrow(
+      /new LangChainContextManager\(new AsyncLocalStorageContextManager\(\)\)/,
+    );
+  });
+
   it("a RunnableLambda: user spans nest under it, their children under them, and LangChain runs started inside a user span too", async () => {
     const t = createTestTracing();
     const tracer = t.provider.getTracer("app");

@@ -140,6 +140,21 @@ describe("setupTracing export", () => {
 
     const stepSpan = receiver.spans.find((span) => span.name === "step");
     expect(receiver.spans.find((span) => span.name === "db.query")?.parentSpanId).toBe(stepSpan?.spanId);
+
+    // LangGraph loaded afterwards keeps the storage the context manager set up for LangChain.
+    const { Annotation, END, START, StateGraph } = await import("@langchain/langgraph");
+    const graph = new StateGraph(Annotation.Root({ n: Annotation<number> }))
+      .addNode("work", async () => {
+        trace.getTracer("setup-test").startSpan("node.query").end();
+        return {};
+      })
+      .addEdge(START, "work")
+      .addEdge("work", END)
+      .compile();
+    await graph.invoke({ n: 1 }, { callbacks: [handler] });
+    await tracing.forceFlush();
+    const workSpan = receiver.spans.find((span) => span.name === "work");
+    expect(receiver.spans.find((span) => span.name === "node.query")?.parentSpanId).toBe(workSpan?.spanId);
   });
 
   it("shutdown() sends the spans still queued, unregisters the globals, and allows a new setup", async () => {

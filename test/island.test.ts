@@ -44,6 +44,12 @@ function describeParents(spans: AppSpan[]): Map<AppSpan, string> {
   return parents;
 }
 
+/** LangChain's spans, each with its parent's name. */
+function langChainTree(spans: AppSpan[]): string[] {
+  const parents = describeParents(spans);
+  return spans.filter((span) => span.scope === "langchain-otel").map((span) => `${span.name} <- ${parents.get(span)}`).sort();
+}
+
 /** What the app's own code and instrumentations made: "<span> <path> <- <parent span>". */
 function appSpansOf(spans: AppSpan[], parents: Map<AppSpan, string>): string[] {
   return spans
@@ -111,6 +117,7 @@ describe("the app's own spans nest under the LangChain run that caused them", ()
 
   it("without the context manager, everything is as before: the app's spans sit beside the LangChain tree", () => {
     const parents = describeParents(withoutBridge);
+    expect(langChainTree(withoutBridge)).toEqual(langChainTree(withOpenAIInstrumentation)); // the same LangChain tree
     expect(appSpansOf(withoutBridge, parents)).toEqual(
       [
         "GET /inventory <- inventory.db.query",

@@ -130,16 +130,17 @@ async function main(): Promise<void> {
     { name: "inventory", description: "stock of an item", schema: z.object({ item: z.string() }) },
   );
 
-  const answer = RunnableLambda.from(async (question: string) => {
-    const docs = await retriever.invoke(question);
-    const plain = await model.invoke(question);
+  // Passes its config on, so the LangChain tree is the same with and without the bridge.
+  const answer = RunnableLambda.from(async (question: string, config: import("@langchain/core/runnables").RunnableConfig) => {
+    const docs = await retriever.invoke(question, config);
+    const plain = await model.invoke(question, config);
     let streamed = "";
-    for await (const chunk of await model.stream(question)) streamed += String(chunk.content);
+    for await (const chunk of await model.stream(question, config)) streamed += String(chunk.content);
     const ask = new HumanMessage(question);
-    const call = await model.bindTools([inventory]).invoke([ask]);
+    const call = await model.bindTools([inventory]).invoke([ask], config);
     const toolMessages: InstanceType<typeof ToolMessage>[] = [];
-    for (const toolCall of call.tool_calls ?? []) toolMessages.push(await inventory.invoke(toolCall));
-    const final = await model.invoke([ask, call, ...toolMessages]);
+    for (const toolCall of call.tool_calls ?? []) toolMessages.push(await inventory.invoke(toolCall, config));
+    const final = await model.invoke([ask, call, ...toolMessages], config);
     return `${docs.length} ${String(plain.content)} ${streamed} ${String(final.content)}`;
   }).withConfig({ runName: "answer" });
 

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   if (probe.reachable) {
     try {
       await tracing.forceFlush({ timeoutMillis: 5_000 });
-      const status = probe.httpStatus >= 400 ? ` (the probe got HTTP ${probe.httpStatus}: check OTEL_EXPORTER_OTLP_HEADERS)` : "";
+      const status = probe.httpStatus !== undefined && probe.httpStatus >= 400 ? ` (the probe got HTTP ${probe.httpStatus}: check OTEL_EXPORTER_OTLP_HEADERS)` : "";
       console.log(`Exported to ${tracesUrl}${status}.`);
       console.log(`Open in Jaeger: ${JAEGER_UI_URL}/trace/${traceId}`);
     } catch (error) {

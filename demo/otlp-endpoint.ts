@@ -13,12 +13,14 @@ export function otlpTracesUrlFromEnv(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 export type EndpointProbe =
-  | { reachable: true; httpStatus: number }
+  | { reachable: true; httpStatus: number | undefined }
   | { reachable: false; reason: string };
 
 /**
- * Posts an empty OTLP/JSON export (no spans) and reports whether an HTTP answer came back within
- * `timeoutMs`. Any answer counts: a 401 still means "a backend is there, check the headers".
+ * Posts an empty OTLP/JSON export (no spans) and reports whether anything listens there. Any
+ * answer counts: a 401 still means "a backend is there, check the headers". So does no answer
+ * within `timeoutMs`: a slow collector is a collector (the export's own result says the rest);
+ * only a refused or unresolvable address means there is none.
  */
 export async function probeOtlpEndpoint(tracesUrl: string, timeoutMs = 800): Promise<EndpointProbe> {
   try {
@@ -31,12 +33,12 @@ export async function probeOtlpEndpoint(tracesUrl: string, timeoutMs = 800): Pro
     await response.body?.cancel();
     return { reachable: true, httpStatus: response.status };
   } catch (error) {
-    return { reachable: false, reason: describeFetchError(error, timeoutMs) };
+    if (error instanceof Error && error.name === "TimeoutError") return { reachable: true, httpStatus: undefined };
+    return { reachable: false, reason: describeFetchError(error) };
   }
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+function describeFetchError(error: unknown): string {
   // fetch wraps the socket error ("ECONNREFUSED", "ENOTFOUND", ...) as its cause.
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));

@@ -19,6 +19,8 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** Size of the request body as sent (before any decompression). */
+  bodyBytes: number;
   spans: ReceivedSpan[];
 }
 
@@ -38,11 +40,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString("utf8");
       requests.push({
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
+        bodyBytes: raw.length,
         spans: body ? spansFromExportRequest(JSON.parse(body) as OtlpJsonExportRequest) : [],
       });
       response.writeHead(200, { "content-type": "application/json" }).end("{}");

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import type { Context, ContextManager } from "@opentelemetry/api";
-import { currentRunId, isWithinRun, openRunContext, RUN_ID_KEY } from "./run-context.js";
+import { currentRunId, isWithinRun, openRunContext, RUN_ID_KEY, setBaseContextManager, unsetBaseContextManager } from "./run-context.js";
 
 /**
  * An OpenTelemetry context manager that makes a LangChain run's span the active one inside that
@@ -32,7 +32,7 @@ export class LangChainContextManager implements ContextManager {
 
   active(): Context {
     const baseContext = this.base.active();
-    const runId = currentRunId();
+    const runId = currentRunId(baseContext);
     if (runId === undefined) return baseContext;
     const setWithinRun = baseContext.getValue(RUN_ID_KEY);
     if (typeof setWithinRun === "string" && isWithinRun(setWithinRun, runId)) return baseContext;
@@ -54,10 +54,12 @@ export class LangChainContextManager implements ContextManager {
 
   enable(): this {
     this.base.enable();
+    setBaseContextManager(this.base);
     return this;
   }
 
   disable(): this {
+    unsetBaseContextManager(this.base);
     this.base.disable();
     return this;
   }

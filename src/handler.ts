@@ -306,7 +306,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const attributes = contained("start attributes", () => startAttributes(captureContent)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    const parentContext = parentContextOf(identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     this.runs.add(identity.runId, {
       span,

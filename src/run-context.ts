@@ -5,7 +5,7 @@
  * so the ESM and CJS builds loaded side by side share it). The context manager
  * (`context-manager.ts`) and the public `getRunContext` / `getRunSpan` read it.
  */
-import { context, createContextKey, trace, type Context, type Span } from "@opentelemetry/api";
+import { context, createContextKey, trace, type Context, type ContextManager, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 
 /** What the index needs of an open run (the registry's `OpenRun` has all of it). */
@@ -21,9 +21,41 @@ export interface IndexedRun {
 /** Marks a context as derived from a run's context: whatever is set on top of it stays inside that run. */
 export const RUN_ID_KEY = createContextKey("langchain-otel run id");
 
-const INDEX_KEY = Symbol.for("langchain-otel.open-runs");
-const globals = globalThis as { [INDEX_KEY]?: Map<string, IndexedRun> };
-const openRuns: Map<string, IndexedRun> = (globals[INDEX_KEY] ??= new Map());
+/** Shared by every copy of this module in the process (the ESM and CJS builds side by side). */
+interface RunContextState {
+  readonly openRuns: Map<string, IndexedRun>;
+  /** Open root runs by the exact context they started in (only contexts with a span). */
+  readonly rootsByStartContext: Map<Context, Set<string>>;
+  readonly startContextOfRoot: Map<string, Context>;
+  /** The context manager the bridge wraps: the handler reads the caller's own context from it. */
+  baseContextManager: ContextManager | undefined;
+  /** The root run being started and its context, until the registry indexes it. */
+  startingRoot: { runId: string; context: Context } | undefined;
+}
+
+const STATE_KEY = Symbol.for("langchain-otel.run-context");
+const globals = globalThis as { [STATE_KEY]?: RunContextState };
+const state: RunContextState = (globals[STATE_KEY] ??= {
+  openRuns: new Map(),
+  rootsByStartContext: new Map(),
+  startContextOfRoot: new Map(),
+  baseContextManager: undefined,
+  startingRoot: undefined,
+});
+const { openRuns, rootsByStartContext, startContextOfRoot } = state;
+
+export function setBaseContextManager(manager: ContextManager): void {
+  state.baseContextManager = manager;
+}
+
+export function unsetBaseContextManager(manager: ContextManager): void {
+  if (state.baseContextManager === manager) state.baseContextManager = undefined;
+}
+
+/** The caller's own context: what the base manager holds, whatever the bridge would make of it. */
+function baseActive(): Context {
+  return state.baseContextManager?.active() ?? context.active();
+}
 
 /** The context children of a run start under: its parent's, with its span and ID set. */
 export function runContext(parentContext: Context, span: Span, runId: string): Context {
@@ -33,22 +65,42 @@ export function runContext(parentContext: Context, span: Span, runId: string): C
 /**
  * Where a run's span starts: under the span the user made active inside the parent run's body
  * when there is one (the active context then still carries the parent's ID), else under the
- * parent run; a run whose parent we never saw (handler set on a child's constructor) under the
- * caller's span.
+ * parent run; a root, or a run whose parent we never saw (handler set on a child's
+ * constructor), under the caller's span. A root's starting context is noted: code that runs in
+ * that very context and in no run body (a model's provider call in a chain invoked from plain
+ * code, a stream's generator) belongs to the root's tree.
  */
-export function parentContextOf(parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
-  const active = context.active();
-  if (parentRunContext === undefined) return active;
-  return active.getValue(RUN_ID_KEY) === parentRunId ? active : parentRunContext;
+export function parentContextOf(runId: string, parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
+  const active = baseActive();
+  if (parentRunContext !== undefined) return active.getValue(RUN_ID_KEY) === parentRunId ? active : parentRunContext;
+  // Only under a span: runs started in a span-less context begin traces of their own, and other
+  // requests may share that context.
+  state.startingRoot = parentRunId === undefined && trace.getSpan(active) !== undefined ? { runId, context: active } : undefined;
+  return active;
 }
 
 /** Two handlers may see the same run: the first one's span stands, as it does for a duplicated start. */
 export function indexRun(runId: string, run: IndexedRun): void {
-  if (!openRuns.has(runId)) openRuns.set(runId, run);
+  const starting = state.startingRoot;
+  state.startingRoot = undefined;
+  if (openRuns.has(runId)) return;
+  openRuns.set(runId, run);
+  if (starting?.runId !== runId) return;
+  startContextOfRoot.set(runId, starting.context);
+  const roots = rootsByStartContext.get(starting.context);
+  if (roots === undefined) rootsByStartContext.set(starting.context, new Set([runId]));
+  else roots.add(runId);
 }
 
 export function unindexRun(runId: string, run: IndexedRun): void {
-  if (openRuns.get(runId) === run) openRuns.delete(runId);
+  if (openRuns.get(runId) !== run) return;
+  openRuns.delete(runId);
+  const startContext = startContextOfRoot.get(runId);
+  if (startContext === undefined) return;
+  startContextOfRoot.delete(runId);
+  const roots = rootsByStartContext.get(startContext);
+  roots?.delete(runId);
+  if (roots?.size === 0) rootsByStartContext.delete(startContext);
 }
 
 /**
@@ -58,19 +110,35 @@ export function unindexRun(runId: string, run: IndexedRun): void {
 const BODY_SEES_PARENT: ReadonlySet<string> = new Set(["llm", "retriever"]);
 
 /**
- * The run whose body the current code runs in, from the run config LangChain keeps in its
- * AsyncLocalStorage (`callbacks` there is the child manager of the run that set it). When that
- * run has exactly one open child and it is a model or retriever with no open child of its own,
- * the code is that child's body (or the parent's own code running alongside it: see README).
+ * The run whose body the current code runs in (`baseContext`: the base manager's context).
+ * - In a run body: from the run config LangChain keeps in its AsyncLocalStorage (`callbacks`
+ *   there is the child manager of the run that set it). When that run has exactly one open child
+ *   and it is a model or retriever with no open child of its own, the code is that child's body
+ *   (or the parent's own code running alongside it: see README).
+ * - In no run body: when exactly one open root run started in this very context, and its open
+ *   runs form a single path down to a model or retriever, the code is that run's body (a chain
+ *   invoked from plain code, a stream's generator). Otherwise none.
  */
-export function currentRunId(): string | undefined {
+export function currentRunId(baseContext: Context): string | undefined {
   if (openRuns.size === 0) return undefined; // no run open anywhere: nothing to look up
   const runId = configRunId(AsyncLocalStorageProviderSingleton.getRunnableConfig());
-  const run = runId === undefined ? undefined : openRuns.get(runId);
-  if (run === undefined) return undefined;
-  const only = onlyChild(run);
-  const bodySeesParent = only !== undefined && BODY_SEES_PARENT.has(only.run.runType) && (only.run.children?.size ?? 0) === 0;
-  return bodySeesParent ? only.runId : runId;
+  if (runId !== undefined) {
+    const run = openRuns.get(runId);
+    if (run === undefined) return undefined;
+    const only = onlyChild(run);
+    return only !== undefined && isLeafBody(only.run) ? only.runId : runId;
+  }
+  const roots = rootsByStartContext.get(baseContext);
+  if (roots?.size !== 1) return undefined;
+  let [id] = roots;
+  let run = id === undefined ? undefined : openRuns.get(id);
+  for (let only = run && onlyChild(run); only !== undefined; only = onlyChild(only.run)) ({ runId: id, run } = only);
+  return run !== undefined && isLeafBody(run) ? id : undefined;
+}
+
+/** A model or retriever run with no open child: its body runs with its caller's config. */
+function isLeafBody(run: IndexedRun): boolean {
+  return BODY_SEES_PARENT.has(run.runType) && (run.children?.size ?? 0) === 0;
 }
 
 export function openRunContext(runId: string): Context | undefined {

@@ -68,11 +68,11 @@ const NESTED = [
   "GET /inventory <- inventory.db.query",
   "GET /inventory <- execute_tool inventory",
   "GET /inventory <- request", // the caller's own call, once invoke has returned
+  // Plain, streamed, tool call, final answer.
   "POST /v1/chat/completions <- chat gpt-4o-mini",
   "POST /v1/chat/completions <- chat gpt-4o-mini",
   "POST /v1/chat/completions <- chat gpt-4o-mini",
-  // The streamed call: LangChain runs a stream's generator with its run config cleared (see README).
-  "POST /v1/chat/completions <- request",
+  "POST /v1/chat/completions <- chat gpt-4o-mini",
   "POST /v1/embeddings <- retrieval InventoryRetriever",
   "inventory.db.query <- execute_tool inventory",
 ].sort();
@@ -110,7 +110,7 @@ describe("the app's own spans nest under the LangChain run that caused them", ()
       "chat gpt-4o-mini <- chat gpt-4o-mini",
       "chat gpt-4o-mini <- chat gpt-4o-mini",
       "chat gpt-4o-mini <- chat gpt-4o-mini",
-      "chat gpt-4o-mini <- request",
+      "chat gpt-4o-mini <- chat gpt-4o-mini",
       "embeddings text-embedding-3-small <- retrieval InventoryRetriever",
     ]);
   });

@@ -162,14 +162,46 @@ describe("inside a run's body its span is active", () => {
     await both.invoke("x", { callbacks: [t.handler] });
     expect(model.seen).toEqual([spanId(t.span("both")), spanId(t.span("both"))]);
 
-    // Invoked from plain code, nothing wraps the model's call in a run body: the caller's span stays.
-    const direct = new ProbeChatModel({});
+  });
+
+  it("a chain invoked from plain code, and a stream: the provider call is the model run's when its request context holds one open path to it", async () => {
+    const t = createTestTracing();
+    const model = new ProbeChatModel({});
+    const chain = RunnableLambda.from((input: string) => input)
+      .pipe(model)
+      .withConfig({ runName: "chain" });
     let request = "";
     await t.inRequestSpan("request", async (span) => {
       request = spanId(span);
-      await direct.invoke("x", { callbacks: [t.handler] });
+      await chain.invoke("x", { callbacks: [t.handler] });
+      for await (const _chunk of await chain.stream("y", { callbacks: [t.handler] })) {
+        // consumed
+      }
     });
-    expect(direct.seen).toEqual([request]);
+    const chats = t.spans().filter((s) => s.name.startsWith("chat"));
+    expect(chats).toHaveLength(2);
+    expect(model.seen).toEqual(chats.map(spanId));
+
+    // Two chains in flight in the same request context: which is which is unknown, the caller's span stays.
+    const twice = new ProbeChatModel({});
+    let arrived = 0;
+    let release = () => {};
+    const bothInFlight = new Promise<void>((resolve) => (release = resolve));
+    twice.barrier = () => {
+      if (++arrived === 2) release();
+      return bothInFlight;
+    };
+    await t.inRequestSpan("request 2", async (span) => {
+      request = spanId(span);
+      await Promise.all([twice.invoke("a", { callbacks: [t.handler] }), twice.invoke("b", { callbacks: [t.handler] })]);
+    });
+    expect(twice.seen).toEqual([request, request]);
+
+    // With no span active where it was invoked, the run begins a trace of its own: other work
+    // may share that context, so nothing is attributed to it.
+    const bare = new ProbeChatModel({});
+    await bare.invoke("x", { callbacks: [t.handler] });
+    expect(bare.seen).toEqual([undefined]);
   });
 
   it("nothing stays active: code scheduled in a body that runs after the run ended sees the caller's context", async () => {

@@ -52,6 +52,17 @@ class ProbeRetriever extends BaseRetriever {
   }
 }
 
+/** The model's calls wait for one another before recording: `count` of them are in flight together. */
+function holdInFlightTogether(model: ProbeChatModel, count: number): void {
+  let arrived = 0;
+  let release = () => {};
+  const allInFlight = new Promise<void>((resolve) => (release = resolve));
+  model.barrier = () => {
+    if (++arrived === count) release();
+    return allInFlight;
+  };
+}
+
 function chatSpan(spans: ReadableSpan[]): ReadableSpan {
   const chats = spans.filter((s) => s.name.startsWith("chat"));
   expect(chats).toHaveLength(1);
@@ -147,13 +158,7 @@ describe("inside a run's body its span is active", () => {
   it("falls back to the parent run when the model run is ambiguous (two in flight), and to the caller outside any run body", async () => {
     const t = createTestTracing();
     const model = new ProbeChatModel({});
-    let arrived = 0;
-    let release = () => {};
-    const bothInFlight = new Promise<void>((resolve) => (release = resolve));
-    model.barrier = () => {
-      if (++arrived === 2) release();
-      return bothInFlight;
-    };
+    holdInFlightTogether(model, 2);
     const both = RunnableLambda.from(async (input: string) => {
       await Promise.all([model.invoke(input), model.invoke(input)]);
       return input;
@@ -184,13 +189,7 @@ describe("inside a run's body its span is active", () => {
 
     // Two chains in flight in the same request context: which is which is unknown, the caller's span stays.
     const twice = new ProbeChatModel({});
-    let arrived = 0;
-    let release = () => {};
-    const bothInFlight = new Promise<void>((resolve) => (release = resolve));
-    twice.barrier = () => {
-      if (++arrived === 2) release();
-      return bothInFlight;
-    };
+    holdInFlightTogether(twice, 2);
     await t.inRequestSpan("request 2", async (span) => {
       request = spanId(span);
       await Promise.all([twice.invoke("a", { callbacks: [t.handler] }), twice.invoke("b", { callbacks: [t.handler] })]);

@@ -110,7 +110,8 @@ const HINTS_FOR_UNKNOWN_OPTIONS: Readonly<Record<string, string>> = {
   headers: "set OTEL_EXPORTER_OTLP_HEADERS, or pass traceExporter: new OTLPTraceExporter({ headers })",
   exporter: 'the option is called "traceExporter"',
   resource: 'pass plain attributes as "resourceAttributes"',
-  contextManager: "pass registerGlobally: false and register your own context manager",
+  contextManager:
+    "pass registerGlobally: false and register your own context manager, wrapped so runs' spans stay active in their bodies: new LangChainContextManager(yourContextManager)",
 };
 
 /**

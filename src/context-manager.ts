@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import type { Context, ContextManager } from "@opentelemetry/api";
-import { currentRunId, isWithinRun, openRunContext, RUN_ID_KEY, setBaseContextManager, unsetBaseContextManager } from "./run-context.js";
+import { currentRunId, isWithinRun, openRunContext, RUN_ID_KEY } from "./run-context.js";
 
 /**
  * An OpenTelemetry context manager that makes a LangChain run's span the active one inside that
@@ -54,12 +54,10 @@ export class LangChainContextManager implements ContextManager {
 
   enable(): this {
     this.base.enable();
-    setBaseContextManager(this.base);
     return this;
   }
 
   disable(): this {
-    unsetBaseContextManager(this.base);
     this.base.disable();
     return this;
   }

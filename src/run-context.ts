@@ -5,7 +5,7 @@
  * so the ESM and CJS builds loaded side by side share it). The context manager
  * (`context-manager.ts`) and the public `getRunContext` / `getRunSpan` read it.
  */
-import { context, createContextKey, trace, type Context, type ContextManager, type Span } from "@opentelemetry/api";
+import { context, createContextKey, trace, type Context, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 
 /** What the index needs of an open run (the registry's `OpenRun` has all of it). */
@@ -27,8 +27,8 @@ interface RunContextState {
   /** Open root runs by the exact context they started in (only contexts with a span). */
   readonly rootsByStartContext: Map<Context, Set<string>>;
   readonly startContextOfRoot: Map<string, Context>;
-  /** The context manager the bridge wraps: the handler reads the caller's own context from it. */
-  baseContextManager: ContextManager | undefined;
+  /** Set while the handler reads the caller's own context: the bridge then adds nothing. */
+  readingCallerContext: boolean;
   /** The root run being started and its context, until the registry indexes it. */
   startingRoot: { runId: string; context: Context } | undefined;
 }
@@ -39,22 +39,19 @@ const state: RunContextState = (globals[STATE_KEY] ??= {
   openRuns: new Map(),
   rootsByStartContext: new Map(),
   startContextOfRoot: new Map(),
-  baseContextManager: undefined,
+  readingCallerContext: false,
   startingRoot: undefined,
 });
 const { openRuns, rootsByStartContext, startContextOfRoot } = state;
 
-export function setBaseContextManager(manager: ContextManager): void {
-  state.baseContextManager = manager;
-}
-
-export function unsetBaseContextManager(manager: ContextManager): void {
-  if (state.baseContextManager === manager) state.baseContextManager = undefined;
-}
-
-/** The caller's own context: what the base manager holds, whatever the bridge would make of it. */
-function baseActive(): Context {
-  return state.baseContextManager?.active() ?? context.active();
+/** The caller's own context: what the registered manager holds, whatever the bridge would make of it. */
+function callerContext(): Context {
+  state.readingCallerContext = true;
+  try {
+    return context.active();
+  } finally {
+    state.readingCallerContext = false;
+  }
 }
 
 /** The context children of a run start under: its parent's, with its span and ID set. */
@@ -71,7 +68,7 @@ export function runContext(parentContext: Context, span: Span, runId: string): C
  * code, a stream's generator) belongs to the root's tree.
  */
 export function parentContextOf(runId: string, parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
-  const active = baseActive();
+  const active = callerContext();
   if (parentRunContext !== undefined) return active.getValue(RUN_ID_KEY) === parentRunId ? active : parentRunContext;
   // Only under a span: runs started in a span-less context begin traces of their own, and other
   // requests may share that context.
@@ -120,7 +117,7 @@ const BODY_SEES_PARENT: ReadonlySet<string> = new Set(["llm", "retriever"]);
  *   invoked from plain code, a stream's generator). Otherwise none.
  */
 export function currentRunId(baseContext: Context): string | undefined {
-  if (openRuns.size === 0) return undefined; // no run open anywhere: nothing to look up
+  if (openRuns.size === 0 || state.readingCallerContext) return undefined; // nothing open, or the handler reads the caller's own context
   const runId = configRunId(AsyncLocalStorageProviderSingleton.getRunnableConfig());
   if (runId !== undefined) {
     const run = openRuns.get(runId);

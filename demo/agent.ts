@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   // After the probe: its own fetch is not part of the demo's trace.
   const unregisterInstrumentations = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()] });
   const modelEndpoint = await startModelEndpoint();
-  const handler = new OpenTelemetryCallbackHandler();
+  // Phoenix reads a trace's kind, input and output (and a session turn's) from its root span:
+  // here that is "demo request", so the agent's are copied onto it.
+  const handler = new OpenTelemetryCallbackHandler({ annotateCallerSpan: true });
   const agent = createSupportAgent({ modelEndpoint: modelEndpoint.url });
 
   console.log(`Question: ${SUPPORT_QUESTION}\n`);
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     try {
       const stream = await agent.stream(
         { messages: [new HumanMessage(SUPPORT_QUESTION)] },
-        { streamMode: "messages", callbacks: [handler] },
+        { streamMode: "messages", callbacks: [handler], metadata: { session_id: "support-demo", user_id: "demo-user" } },
       );
       for await (const [message, metadata] of stream) {
         const isAgentText = metadata.langgraph_node === "agent" && AIMessageChunk.isInstance(message) && message.text !== "";

@@ -15,6 +15,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
   runTtlMs?: number;
   /** `forceFlush()` and `shutdown()` wait at most this many ms for the provider (a dead backend must not hold a serverless host). Default 5000. */
   flushTimeoutMs?: number;
+  /**
+   * Also write each root run's kind, input, output and session onto the span active where it
+   * was invoked (your request span), so that Phoenix, which reads these from a trace's root
+   * span, shows the turn. Default false.
+   */
+  annotateCallerSpan?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -23,6 +29,7 @@ export interface ResolvedOptions {
   maxContentLength: number;
   runTtlMs: number;
   flushTimeoutMs: number;
+  annotateCallerSpan: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -32,7 +39,7 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "annotateCallerSpan"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -69,7 +76,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs } = given;
+  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -78,6 +85,9 @@ export function resolveOptions(
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
     fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+  }
+  if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
+    fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
   }
   if (
     maxContentLength !== undefined &&
@@ -98,5 +108,6 @@ export function resolveOptions(
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
     flushTimeoutMs: (flushTimeoutMs as number | undefined) ?? DEFAULT_FLUSH_TIMEOUT_MS,
+    annotateCallerSpan: (annotateCallerSpan as boolean | undefined) ?? false,
   };
 }

@@ -1,16 +1,18 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
-import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evaluateArithmetic } from "../demo/arithmetic.js";
-import { otlpTracesUrlFromEnv } from "../demo/otlp-endpoint.js";
+import { otlpTracesUrlFromEnv, probeOtlpEndpoint } from "../demo/otlp-endpoint.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
+import { genAiSchemaViolations } from "./support/genai-schemas.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -157,6 +159,10 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
         expect(roots.map((span) => span.name)).toEqual(["demo request"]);
         expect(new Set(exported.map((span) => span.resource["service.name"]))).toEqual(new Set(["langchain-otel-demo"]));
         expect(exported.filter((span) => span.name === "chat scripted-support-model")).toHaveLength(4);
+        // What Phoenix reads: the GenAI JSON valid against the spec, and the turn on the request span.
+        expect(exported.flatMap((span) => genAiSchemaViolations({ name: span.name, attributes: span.attributes as Attributes }))).toEqual([]);
+        expect(roots[0]?.attributes).toMatchObject({ "openinference.span.kind": "AGENT", "session.id": "support-demo", "user.id": "demo-user" });
+        expect(String(roots[0]?.attributes["output.value"])).toContain("SSO");
       },
       DEMO_TIMEOUT_MS,
     );
@@ -321,6 +327,22 @@ describe("demo helpers", () => {
     expect(() => evaluateArithmetic("process.exit()")).toThrow(SyntaxError);
     expect(() => evaluateArithmetic("(1 + 2")).toThrow(/missing "\)"/);
     expect(() => evaluateArithmetic("1 2")).toThrow(/unexpected "2"/);
+  });
+
+  it("probeOtlpEndpoint takes a slow collector for a collector, and only a refused port for none", async () => {
+    const slow = createHttpServer((_request, response) => {
+      setTimeout(() => response.writeHead(200).end("{}"), 300);
+    });
+    await new Promise<void>((done) => slow.listen(0, "127.0.0.1", done));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/traces`;
+    try {
+      expect(await probeOtlpEndpoint(slowUrl, 50)).toMatchObject({ reachable: true });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((done) => slow.close(done));
+    }
+    // The same port, now closed: refused.
+    expect(await probeOtlpEndpoint(slowUrl, 50)).toMatchObject({ reachable: false, reason: "ECONNREFUSED" });
   });
 
   it("otlpTracesUrlFromEnv resolves the URL as the OTLP exporter does", () => {

@@ -1,14 +1,19 @@
 /**
  * `npm run demo`: runs a LangGraph support agent offline (scripted model, in-memory help center,
- * no API key), traced with OpenTelemetryCallbackHandler, and prints the trace as a tree.
+ * no API key), traced with OpenTelemetryCallbackHandler, and prints the trace as a tree. Its
+ * model calls go over HTTP to a loopback stand-in for a provider (the undici instrumentation
+ * traces them; `setupTracing`'s context manager puts them under their `chat` spans).
  * When an OTLP endpoint answers (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, default localhost:4318),
  * the trace is also exported there and the Jaeger link is printed.
  */
 import { AIMessageChunk, HumanMessage } from "@langchain/core/messages";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { registerInstrumentations } from "@opentelemetry/instrumentation";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler } from "../src/index.js";
 import { setupTracing } from "../src/setup.js";
+import { startModelEndpoint } from "./model-endpoint.js";
 import { otlpTracesUrlFromEnv, probeOtlpEndpoint } from "./otlp-endpoint.js";
 import { createSupportAgent, SUPPORT_QUESTION } from "./support-agent.js";
 import { renderTraceTree } from "./trace-tree.js";
@@ -27,10 +32,13 @@ async function main(): Promise<void> {
     spanProcessors: [new SimpleSpanProcessor(spansInMemory)],
     ...(probe.reachable ? {} : { traceExporter: null }),
   });
+  // After the probe: its own fetch is not part of the demo's trace.
+  const unregisterInstrumentations = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()] });
+  const modelEndpoint = await startModelEndpoint();
   // Phoenix reads a trace's kind, input and output (and a session turn's) from its root span:
   // here that is "demo request", so the agent's are copied onto it.
   const handler = new OpenTelemetryCallbackHandler({ annotateCallerSpan: true });
-  const agent = createSupportAgent();
+  const agent = createSupportAgent({ modelEndpoint: modelEndpoint.url });
 
   console.log(`Question: ${SUPPORT_QUESTION}\n`);
   process.stdout.write("Answer (streamed): ");
@@ -56,6 +64,8 @@ async function main(): Promise<void> {
   });
 
   await handler.shutdown(); // ends any run left open, so the tree is complete
+  await modelEndpoint.close();
+  unregisterInstrumentations();
   console.log(renderTraceTree(spansInMemory.getFinishedSpans()));
   console.log();
 

@@ -6,7 +6,6 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
-  type Context,
   type Span,
   type Tracer,
   type TracerProvider,
@@ -36,6 +35,7 @@ import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/ru
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
+import { parentContextOf, runContext } from "./run-context.js";
 import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
 import { withTimeout } from "./timeout.js";
 import { CallerSpans } from "./caller-span.js";
@@ -333,8 +333,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active()));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
-    const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
     let content: Attributes | undefined;
@@ -345,8 +344,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
     this.runs.add(identity.runId, {
       span,
-      context: trace.setSpan(parentContext, span),
+      context: runContext(parentContext, span, identity.runId),
       parentRunId: identity.parentRunId,
+      runType: identity.runType,
       captureContent,
       firstChunkAt: undefined,
       streamEvents: 0,

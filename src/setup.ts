@@ -23,6 +23,7 @@
 import { context, diag, DiagConsoleLogger, DiagLogLevel, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { LangChainContextManager } from "./context-manager.js";
 import {
   defaultResource,
   detectResources,
@@ -56,8 +57,9 @@ export interface SetupTracingOptions {
   /** Extra span processors, run before the batch one (e.g. a `SimpleSpanProcessor` over an in-memory exporter). */
   spanProcessors?: SpanProcessor[];
   /**
-   * Register the provider and an `AsyncLocalStorageContextManager` as the process-wide globals
-   * of `@opentelemetry/api` (default true). With false, nothing global changes: hand
+   * Register the provider and a context manager (`LangChainContextManager` over an
+   * `AsyncLocalStorageContextManager`, so a run's span is active inside its body) as the
+   * process-wide globals of `@opentelemetry/api` (default true). With false, nothing global changes: hand
    * `tracing.tracerProvider` to the handler yourself.
    */
   registerGlobally?: boolean;
@@ -108,7 +110,8 @@ const HINTS_FOR_UNKNOWN_OPTIONS: Readonly<Record<string, string>> = {
   headers: "set OTEL_EXPORTER_OTLP_HEADERS, or pass traceExporter: new OTLPTraceExporter({ headers })",
   exporter: 'the option is called "traceExporter"',
   resource: 'pass plain attributes as "resourceAttributes"',
-  contextManager: "pass registerGlobally: false and register your own context manager",
+  contextManager:
+    "pass registerGlobally: false and register your own context manager, wrapped so runs' spans stay active in their bodies: new LangChainContextManager(yourContextManager)",
 };
 
 /**
@@ -147,7 +150,7 @@ export function setupTracing(options: SetupTracingOptions = {}): Tracing {
     }
     // Another context manager may already be registered (e.g. by an APM agent that leaves the
     // tracer provider to us): keep it, it propagates context just as well.
-    const contextManager = new AsyncLocalStorageContextManager().enable();
+    const contextManager = new LangChainContextManager(new AsyncLocalStorageContextManager()).enable();
     registeredContextManager = context.setGlobalContextManager(contextManager);
     if (!registeredContextManager) contextManager.disable();
   }

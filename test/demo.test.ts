@@ -102,12 +102,15 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
       expect(rows[1]?.name).toContain("support_agent");
 
       // Four model calls, each inside an "agent" node, each streamed and with token usage.
+      expect(rows.filter((row) => row.name === "POST")).toHaveLength(4);
       const chatIndexes = rows.flatMap((row, index) => (row.name === "chat scripted-support-model" ? [index] : []));
       expect(chatIndexes).toHaveLength(4);
       for (const index of chatIndexes) {
         expect(rows[index]?.details).toMatch(/^tokens [1-9]\d* in \/ [1-9]\d* out  first chunk \d+\.\d ms$/);
         const parentRow = rows.slice(0, index).reverse().find((row) => row.depth === (rows[index]?.depth ?? 0) - 1);
         expect(parentRow?.name).toBe("agent");
+        // Its HTTP call to the loopback provider stand-in, under it (setupTracing's context manager).
+        expect(childrenOf(rows, index).map((row) => row.name)).toEqual(["POST"]);
       }
 
       // Tools with their call IDs; the first exchange-rate call fails, the agent retries it.

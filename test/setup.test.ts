@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { context, createContextKey, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RunnableLambda } from "@langchain/core/runnables";
+import { OpenTelemetryCallbackHandler } from "../src/index.js";
 import { setupTracing, type SetupTracingOptions, type Tracing } from "../src/setup.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 
@@ -124,6 +126,35 @@ describe("setupTracing export", () => {
     endSpanNamed("short-delay", fast.tracerProvider);
     const spans = await receiver.waitForSpans(2, 2_000);
     expect(spans.map((span) => span.name)).toContain("short-delay");
+  });
+
+  it("registers LangChainContextManager: inside a run's body, the run's span is the active one", async () => {
+    const tracing = setup({ serviceName: "svc" });
+    const handler = new OpenTelemetryCallbackHandler();
+    const step = RunnableLambda.from(async () => {
+      await new Promise((resolveLater) => setTimeout(resolveLater, 1));
+      trace.getTracer("setup-test").startSpan("db.query").end(); // as an instrumentation would
+    }).withConfig({ runName: "step" });
+    await step.invoke(undefined, { callbacks: [handler] });
+    await tracing.forceFlush();
+
+    const stepSpan = receiver.spans.find((span) => span.name === "step");
+    expect(receiver.spans.find((span) => span.name === "db.query")?.parentSpanId).toBe(stepSpan?.spanId);
+
+    // LangGraph loaded afterwards keeps the storage the context manager set up for LangChain.
+    const { Annotation, END, START, StateGraph } = await import("@langchain/langgraph");
+    const graph = new StateGraph(Annotation.Root({ n: Annotation<number> }))
+      .addNode("work", async () => {
+        trace.getTracer("setup-test").startSpan("node.query").end();
+        return {};
+      })
+      .addEdge(START, "work")
+      .addEdge("work", END)
+      .compile();
+    await graph.invoke({ n: 1 }, { callbacks: [handler] });
+    await tracing.forceFlush();
+    const workSpan = receiver.spans.find((span) => span.name === "work");
+    expect(receiver.spans.find((span) => span.name === "node.query")?.parentSpanId).toBe(workSpan?.spanId);
   });
 
   it("shutdown() sends the spans still queued, unregisters the globals, and allows a new setup", async () => {

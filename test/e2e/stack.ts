@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { TracerProvider } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { describe, expect } from "vitest";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
@@ -379,6 +380,8 @@ export function parentSpanIdOf(span: JaegerSpan): string | undefined {
 export interface AppTracing {
   serviceName: string;
   handler: OpenTelemetryCallbackHandler;
+  /** For the app's other instrumentations (e.g. HTTP), so their spans go the same way. */
+  tracerProvider: TracerProvider;
   shutdown(): Promise<void>;
 }
 
@@ -395,6 +398,7 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
   return {
     serviceName,
     handler,
+    tracerProvider: tracing.tracerProvider,
     async shutdown() {
       await handler.shutdown();
       await tracing.shutdown();

@@ -9,20 +9,20 @@
  *   `OTEL_RESOURCE_ATTRIBUTES`. They override the `serviceName` / `resourceAttributes` options,
  *   so one build can be renamed per deployment. (The SDK's tracer provider itself does not read
  *   them: without this step every span would say `unknown_service:node`.)
- * - Read by `OTLPTraceExporter` itself: `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`),
- *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`,
- *   `_TIMEOUT`, `_COMPRESSION`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`. It always
- *   sends OTLP/JSON over HTTP; `OTEL_EXPORTER_OTLP_PROTOCOL` is read by nobody here.
+ * - Read in ./trace-exporter.ts, as `@opentelemetry/sdk-node` reads them: `OTEL_SDK_DISABLED`,
+ *   `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`), `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`
+ *   (`http/protobuf` by default, `http/json`, `grpc`; each needs its exporter package).
+ * - Read by the `OTLPTraceExporter` itself: `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces` over
+ *   HTTP), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`,
+ *   `_TIMEOUT`, `_COMPRESSION`, `_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`.
  * - Read by `BatchSpanProcessor` itself: `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT`,
  *   `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
  * - Read by `BasicTracerProvider` itself: `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
  *   `OTEL_SPAN_*_LIMIT`, `OTEL_ATTRIBUTE_*_LIMIT`.
- * - Not read by anyone here: `OTEL_TRACES_EXPORTER`, `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`
- *   (those belong to `@opentelemetry/sdk-node`); use the `traceExporter` option instead.
+ * - Not read by anyone here: `OTEL_PROPAGATORS` (it belongs to `@opentelemetry/sdk-node`).
  */
 import { context, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
   defaultResource,
   detectResources,
@@ -35,6 +35,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { sdkDisabledFromEnv, traceExportersFromEnv } from "./trace-exporter.js";
 
 export interface SetupTracingOptions {
   /**
@@ -45,9 +46,10 @@ export interface SetupTracingOptions {
   /** More resource attributes (e.g. `deployment.environment.name`); `OTEL_RESOURCE_ATTRIBUTES` wins per key. */
   resourceAttributes?: Attributes;
   /**
-   * Where the batch span processor sends spans. Default: an `OTLPTraceExporter` (OTLP/JSON over
-   * HTTP, configured by the `OTEL_EXPORTER_OTLP_*` variables). `null`: no batch export at all,
-   * only the `spanProcessors` given.
+   * Where the batch span processor sends spans. Default: what `OTEL_TRACES_EXPORTER` names
+   * (`otlp` if unset): an `OTLPTraceExporter` speaking `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`
+   * (`http/protobuf` if unset), configured by the `OTEL_EXPORTER_OTLP_*` variables. `null`: no
+   * batch export at all, only the `spanProcessors` given. `OTEL_SDK_DISABLED=true` turns all of it off.
    */
   traceExporter?: SpanExporter | null;
   /** Extra span processors, run before the batch one (e.g. a `SimpleSpanProcessor` over an in-memory exporter). */
@@ -88,7 +90,7 @@ const HINTS_FOR_UNKNOWN_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Builds a tracer provider that batches spans to an OTLP/HTTP endpoint, and (by default)
+ * Builds a tracer provider that batches spans to an OTLP endpoint, and (by default)
  * registers it and an async-hooks context manager globally. Call once at start-up; call
  * `shutdown()` before the process exits so the last batch is sent.
  *
@@ -97,11 +99,14 @@ const HINTS_FOR_UNKNOWN_OPTIONS: Readonly<Record<string, string>> = {
  */
 export function setupTracing(options: SetupTracingOptions = {}): Tracing {
   validateOptions(options);
-  const registerGlobally = options.registerGlobally ?? true;
+  // As in the Node SDK: disabled means no processor, no exporter and no globals.
+  const disabled = sdkDisabledFromEnv();
+  const registerGlobally = !disabled && (options.registerGlobally ?? true);
 
-  const spanProcessors = [...(options.spanProcessors ?? [])];
-  const traceExporter = options.traceExporter === undefined ? new OTLPTraceExporter() : options.traceExporter;
-  if (traceExporter !== null) spanProcessors.push(new BatchSpanProcessor(traceExporter));
+  const spanProcessors = disabled ? [] : [...(options.spanProcessors ?? [])];
+  const traceExporters =
+    disabled || options.traceExporter === null ? [] : options.traceExporter ? [options.traceExporter] : traceExportersFromEnv();
+  spanProcessors.push(...traceExporters.map((traceExporter) => new BatchSpanProcessor(traceExporter)));
 
   const tracerProvider = new BasicTracerProvider({
     resource: buildResource(options),

@@ -142,18 +142,46 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
 
         expect(unexpectedStderr(run.stderr)).toEqual([]);
         expect(run.exitCode).toBe(0);
-        expect(run.stdout).toContain(`Exported to ${receiver.baseUrl}/v1/traces.`);
+        const exportedCount = Number(new RegExp(`Exported (\\d+) spans to ${receiver.baseUrl}/v1/traces \\(http/protobuf\\)\\.`).exec(run.stdout)?.[1]);
+        expect(receiver.requests.every((request) => request.headers["content-type"] === "application/x-protobuf")).toBe(true);
         const traceId = /Open in Jaeger: http:\/\/jaeger\.test:16686\/trace\/([0-9a-f]{32})$/m.exec(run.stdout)?.[1];
         expect(traceId).toBeDefined();
         expect(run.stdout).toContain(`trace ${traceId}`);
 
         const exported = receiver.spans;
         expect(exported.length).toBe(parseTreeRows(run.stdout).length);
+        expect(exportedCount).toBe(exported.length);
         expect(new Set(exported.map((span) => span.traceId))).toEqual(new Set([traceId]));
         const roots = exported.filter((span) => span.parentSpanId === undefined);
         expect(roots.map((span) => span.name)).toEqual(["demo request"]);
         expect(new Set(exported.map((span) => span.resource["service.name"]))).toEqual(new Set(["langchain-otel-demo"]));
         expect(exported.filter((span) => span.name === "chat scripted-support-model")).toHaveLength(4);
+      },
+      DEMO_TIMEOUT_MS,
+    );
+  });
+
+  describe("with a backend that takes only OTLP/protobuf (as Phoenix)", () => {
+    let receiver: OtlpReceiver;
+    beforeEach(async () => {
+      receiver = await startOtlpReceiver({ onlyAccepts: "protobuf" });
+    });
+    afterEach(async () => {
+      await receiver.close();
+    });
+
+    it(
+      "sent OTLP/JSON, reports the 415 as the wrong protocol, and prints no trace link",
+      async () => {
+        const run = await runDemo({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.baseUrl, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
+
+        expect(run.exitCode).toBe(0);
+        expect(run.stdout).toContain(`Export to ${receiver.baseUrl}/v1/traces (http/json) failed: HTTP 415`);
+        expect(run.stdout).toContain("this backend wants http/protobuf");
+        expect(run.stdout).not.toContain("OTEL_EXPORTER_OTLP_HEADERS");
+        expect(run.stdout).not.toContain("Exported");
+        expect(run.stdout).not.toContain("Open in Jaeger");
+        expect(receiver.spans).toEqual([]);
       },
       DEMO_TIMEOUT_MS,
     );
@@ -326,5 +354,9 @@ describe("demo helpers", () => {
     expect(
       otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://x.test/otlp" }),
     ).toBe("https://x.test/otlp");
+    expect(otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toBe("http://localhost:4317");
+    expect(otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4317" })).toBe(
+      "http://collector:4317",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { diag, type TracerProvider } from "@opentelemetry/api";
+import { describeValue } from "./describe-value.js";
 
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
@@ -73,16 +74,16 @@ export function resolveOptions(
     fail("tracerProvider", "has no getTracer() method", "Pass an OpenTelemetry TracerProvider, or leave it out to use the global one.");
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
-    fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+    fail("captureContent", `must be a boolean, got ${describeValue(captureContent)}`, "Use true or false.");
   }
   if (
     maxContentLength !== undefined &&
     (typeof maxContentLength !== "number" || !Number.isInteger(maxContentLength) || maxContentLength < MIN_CONTENT_LENGTH)
   ) {
-    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${String(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
+    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${describeValue(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
   }
   if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
-    fail("runTtlMs", `must be a positive number of milliseconds, got ${String(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
+    fail("runTtlMs", `must be a positive number of milliseconds, got ${describeValue(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
   }
 
   return {

@@ -35,6 +35,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { describeValue } from "./describe-value.js";
 import { sdkDisabledFromEnv, traceExportersFromEnv } from "./trace-exporter.js";
 
 export interface SetupTracingOptions {
@@ -158,7 +159,7 @@ function buildResource(options: SetupTracingOptions) {
 
 function validateOptions(options: unknown): asserts options is SetupTracingOptions {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`setupTracing: options must be an object such as { serviceName: "my-app" }, got ${describe(options)}.`);
+    throw new TypeError(`setupTracing: options must be an object such as { serviceName: "my-app" }, got ${describeValue(options)}.`);
   }
   for (const name of Object.keys(options)) {
     if (OPTION_NAMES.has(name)) continue;
@@ -170,43 +171,43 @@ function validateOptions(options: unknown): asserts options is SetupTracingOptio
 
   if (serviceName !== undefined && (typeof serviceName !== "string" || serviceName.trim() === "")) {
     throw new TypeError(
-      `setupTracing: serviceName must be a non-empty string such as "checkout-api", got ${describe(serviceName)}.`,
+      `setupTracing: serviceName must be a non-empty string such as "checkout-api", got ${describeValue(serviceName)}.`,
     );
   }
   if (resourceAttributes !== undefined) {
     if (typeof resourceAttributes !== "object" || resourceAttributes === null || Array.isArray(resourceAttributes)) {
       throw new TypeError(
-        `setupTracing: resourceAttributes must be an object of attributes such as { "deployment.environment.name": "prod" }, got ${describe(resourceAttributes)}.`,
+        `setupTracing: resourceAttributes must be an object of attributes such as { "deployment.environment.name": "prod" }, got ${describeValue(resourceAttributes)}.`,
       );
     }
     for (const [key, value] of Object.entries(resourceAttributes)) {
       if (!isAttributeValue(value)) {
         throw new TypeError(
-          `setupTracing: resourceAttributes["${key}"] must be a string, number, boolean or an array of one of those, got ${describe(value)}.`,
+          `setupTracing: resourceAttributes["${key}"] must be a string, number, boolean or an array of one of those, got ${describeValue(value)}.`,
         );
       }
     }
   }
   if (traceExporter !== undefined && traceExporter !== null && !hasMethods(traceExporter, ["export", "shutdown"])) {
     throw new TypeError(
-      `setupTracing: traceExporter must be a SpanExporter (with export() and shutdown()), or null for no batch export, got ${describe(traceExporter)}.`,
+      `setupTracing: traceExporter must be a SpanExporter (with export() and shutdown()), or null for no batch export, got ${describeValue(traceExporter)}.`,
     );
   }
   if (spanProcessors !== undefined) {
     if (!Array.isArray(spanProcessors)) {
-      throw new TypeError(`setupTracing: spanProcessors must be an array of SpanProcessor, got ${describe(spanProcessors)}.`);
+      throw new TypeError(`setupTracing: spanProcessors must be an array of SpanProcessor, got ${describeValue(spanProcessors)}.`);
     }
     spanProcessors.forEach((processor: unknown, index) => {
       if (!hasMethods(processor, ["onStart", "onEnd", "forceFlush", "shutdown"])) {
         throw new TypeError(
           `setupTracing: spanProcessors[${index}] is not a SpanProcessor (needs onStart, onEnd, forceFlush, shutdown); ` +
-            `wrap exporters in one, e.g. new SimpleSpanProcessor(exporter). Got ${describe(processor)}.`,
+            `wrap exporters in one, e.g. new SimpleSpanProcessor(exporter). Got ${describeValue(processor)}.`,
         );
       }
     });
   }
   if (registerGlobally !== undefined && typeof registerGlobally !== "boolean") {
-    throw new TypeError(`setupTracing: registerGlobally must be true or false, got ${describe(registerGlobally)}.`);
+    throw new TypeError(`setupTracing: registerGlobally must be true or false, got ${describeValue(registerGlobally)}.`);
   }
 }
 
@@ -219,12 +220,4 @@ function hasMethods(value: unknown, methodNames: readonly string[]): boolean {
   if (typeof value !== "object" || value === null) return false;
   const record = value as Record<string, unknown>;
   return methodNames.every((name) => typeof record[name] === "function");
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return `an object (${value.constructor?.name ?? "no prototype"})`;
-  if (typeof value === "string") return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
 }

@@ -194,7 +194,9 @@ describeE2E("Phoenix reads what we send", () => {
 
     it.skipIf(!process.env["PHOENIX_SCREENSHOT"])("screenshots the trace in Phoenix's UI with headless Chromium", async () => {
       const file = resolve(REPO_ROOT, process.env["PHOENIX_SCREENSHOT"] ?? "");
-      const url = await phoenix.query.traceUrl(PROJECT, traceId);
+      // The last model call: the conversation, the tool calls and the tokens.
+      const lastChat = named(spans, "chat scripted-support-model").sort((a, b) => (a.tokenCountPrompt ?? 0) - (b.tokenCountPrompt ?? 0)).at(-1);
+      const url = await phoenix.query.traceUrl(PROJECT, traceId, lastChat);
       const result = spawnSync(
         process.env["CHROMIUM_BIN"] ?? "chromium",
         ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1600,1000", "--virtual-time-budget=15000", `--screenshot=${file}`, url],

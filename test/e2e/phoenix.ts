@@ -58,6 +58,8 @@ export async function startPhoenix(): Promise<PhoenixService> {
 
 /** A span as Phoenix parsed it; `attributes` is Phoenix's nested form (`llm.input_messages` an array). */
 export interface PhoenixSpan {
+  /** Phoenix's GraphQL node id (the UI's `selectedSpanNodeId`). */
+  id: string;
   name: string;
   spanKind: string;
   spanId: string;
@@ -149,7 +151,7 @@ export class PhoenixQuery {
     if (id === undefined) return [];
     const data = await this.graphql<{ node: { spans: { edges: Array<{ node: RawSpan }> } } }>(
       `query ($id: ID!) { node(id: $id) { ... on Project { spans(first: 1000) { edges { node {
-        name spanKind spanId parentId context { traceId } tokenCountPrompt tokenCountCompletion numDocuments
+        id name spanKind spanId parentId context { traceId } tokenCountPrompt tokenCountCompletion numDocuments
         input { value mimeType } output { value mimeType } attributes
       } } } } } }`,
       { id },
@@ -173,9 +175,10 @@ export class PhoenixQuery {
     return data.node.sessions.edges.map((edge) => edge.node);
   }
 
-  /** The UI page of one trace (what the screenshot shows). */
-  async traceUrl(projectName: string, traceId: string): Promise<string> {
+  /** The UI page of one trace, with `span` selected in it (what the screenshot shows). */
+  async traceUrl(projectName: string, traceId: string, span?: PhoenixSpan): Promise<string> {
     const id = await this.projectId(projectName);
-    return `${this.baseUrl}/projects/${id}/traces/${traceId}`;
+    const selected = span === undefined ? "" : `?${new URLSearchParams({ selectedSpanNodeId: span.id })}`;
+    return `${this.baseUrl}/projects/${id}/traces/${traceId}${selected}`;
   }
 }

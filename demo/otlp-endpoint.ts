@@ -23,8 +23,10 @@ export function otlpTracesUrlFromEnv(
 export type EndpointProbe = { reachable: true } | { reachable: false; reason: string };
 
 /**
- * Whether anything listens at the URL: a TCP connection within `timeoutMs`. What the backend
- * thinks of our requests (headers, encoding) only the export result tells.
+ * Whether anything listens at the URL: only a refused or unresolvable address means there is
+ * none. No answer within `timeoutMs` counts as reachable (a slow network is not a missing
+ * collector); what the backend thinks of our requests (headers, encoding) only the export
+ * result tells.
  */
 export async function probeOtlpEndpoint(tracesUrl: string, timeoutMs = 800): Promise<EndpointProbe> {
   let url: URL;
@@ -40,7 +42,7 @@ export async function probeOtlpEndpoint(tracesUrl: string, timeoutMs = 800): Pro
       socket.destroy();
       resolve(probe);
     };
-    socket.setTimeout(timeoutMs, () => finish({ reachable: false, reason: `no answer within ${timeoutMs} ms` }));
+    socket.setTimeout(timeoutMs, () => finish({ reachable: true }));
     socket.once("connect", () => finish({ reachable: true }));
     socket.once("error", (error: NodeJS.ErrnoException) => finish({ reachable: false, reason: error.code ?? error.message }));
   });

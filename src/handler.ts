@@ -19,11 +19,13 @@ import {
   EVENT_TEXT,
   GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   GEN_AI_TOOL_NAME,
+  LANGCHAIN_RUN_ID,
   LANGCHAIN_RUN_UNFINISHED,
   LANGCHAIN_TOOL_STREAM_EVENTS,
 } from "./attribute-names.js";
 import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
-import { asException, errorType, isCancellation } from "./attributes/error.js";
+import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
+import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
@@ -31,7 +33,8 @@ import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/ru
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
-import { RunRegistry, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
+import { withTimeout } from "./timeout.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
@@ -56,7 +59,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     super({ _awaitHandler: true });
     this.options = resolved;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
-    this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason) => this.endUnfinished(runId, run, reason));
+    this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason, detail) => this.endUnfinished(runId, run, reason, detail));
   }
 
   /** The handler's state is its open runs: every copy LangChain asks for must share them. */
@@ -111,7 +114,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runType?: string,
     runName?: string,
   ): void {
-    this.safely("handleChainStart", () => {
+    this.safelyStart("handleChainStart", runId, parentRunId, runType ?? "chain", () => {
       const name = runName ?? lastIdSegment(chain) ?? "chain";
       const graph = isGraph(chain);
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
@@ -131,7 +134,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     toolCallId?: string,
   ): void {
-    this.safely("handleToolStart", () => {
+    this.safelyStart("handleToolStart", runId, parentRunId, "tool", () => {
       const start = { serialized: tool, name: toolName(tool, runName), input, toolCallId };
       const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
       this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
@@ -149,7 +152,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     name?: string,
   ): void {
-    this.safely("handleRetrieverStart", () => {
+    this.safelyStart("handleRetrieverStart", runId, parentRunId, "retriever", () => {
       const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
       const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: retrieverName, tags, metadata };
       this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, (capture) =>
@@ -173,7 +176,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleToolEvent(_chunk: unknown, runId: string): void {
     this.safely("handleToolEvent", () => {
-      const run = this.runs.get(runId);
+      const run = this.runs.touch(runId);
       if (run !== undefined) run.streamEvents++;
     });
   }
@@ -195,7 +198,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /** `dispatchCustomEvent(name, data)`: an event named by the user on the run that dispatched it. */
   override handleCustomEvent(eventName: string, data: unknown, runId: string): void {
-    this.safely("handleCustomEvent", () => this.addEvent(runId, String(eventName), {}, data));
+    this.safely("handleCustomEvent", () => this.addEvent(runId, identityText(String(eventName)), {}, data));
   }
 
   // ---- ends --------------------------------------------------------------------------------
@@ -246,22 +249,26 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   // ---- flushing ----------------------------------------------------------------------------
 
-  /** Exports what has ended. Serverless hosts call this (or `shutdown`) before they freeze. Never rejects. */
-  async forceFlush(): Promise<void> {
+  /**
+   * Exports what has ended. Serverless hosts call this (or `shutdown`) before they freeze.
+   * Waits at most `flushTimeoutMs` for the provider; never rejects. Resolves true when the
+   * provider finished in time.
+   */
+  async forceFlush(): Promise<boolean> {
     const provider = unwrapProvider(this.options.tracerProvider ?? trace.getTracerProvider());
     const flush = (provider as { forceFlush?: () => Promise<void> }).forceFlush;
-    if (typeof flush !== "function") return;
-    try {
-      await flush.call(provider);
-    } catch (error) {
-      diag.warn(`langchain-otel: forceFlush failed: ${describeError(error)}`);
-    }
+    if (typeof flush !== "function") return true;
+    const outcome = await withTimeout(() => flush.call(provider), this.options.flushTimeoutMs);
+    if (outcome === "done") return true;
+    const why = outcome === "timeout" ? `did not finish within ${this.options.flushTimeoutMs} ms` : `failed: ${describeError(outcome)}`;
+    diag.warn(`langchain-otel: forceFlush ${why}; spans not exported by then may be lost.`);
+    return false;
   }
 
   /** Ends every open run's span (marked `langchain.run.unfinished=shutdown`) and flushes. The provider stays the caller's to shut down. */
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<boolean> {
     this.safely("shutdown", () => this.runs.expireAll("shutdown"));
-    await this.forceFlush();
+    return this.forceFlush();
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -278,7 +285,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     metadata: Record<string, unknown> | undefined,
     runName: string | undefined,
   ): void {
-    this.safely(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", () => {
+    this.safelyStart(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", runId, parentRunId, "llm", () => {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
@@ -293,77 +300,132 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     });
   }
 
-  /** `startAttributes` is only computed for a run not already open, with that run's content setting. */
+  /**
+   * `startAttributes` is only computed for a run not already open, with that run's content
+   * setting. A builder that fails costs its own attributes, never the span: the run's
+   * identity still makes the span, so the tree survives.
+   */
   private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags);
-    const attributes = startAttributes(captureContent);
+    const attributes = contained("start attributes", () => startAttributes(captureContent)) ?? {};
+    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength));
+    attributes[LANGCHAIN_RUN_ID] = identity.runId;
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
-    putRunAttributes(attributes, identity, this.options.maxContentLength);
-    const span = this.tracer.startSpan(spanName, { kind, attributes }, parentContext);
+    const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     this.runs.add(identity.runId, {
       span,
       context: trace.setSpan(parentContext, span),
       parentRunId: identity.parentRunId,
-      children: undefined,
       captureContent,
-      startedAt: performance.now(),
       firstChunkAt: undefined,
       streamEvents: 0,
     });
   }
 
-  /** `endAttributes` is only computed for a run we know, with that run's content setting. */
+  /** `endAttributes` is only computed for a run we know, with that run's content setting. The span always ends. */
   private endRun(runId: string, endAttributes: (captureContent: boolean) => Attributes): void {
-    const run = this.runs.remove(runId);
+    const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
-    const attributes = endAttributes(run.captureContent);
-    if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
-    run.span.setAttributes(attributes);
-    run.span.end();
+    try {
+      const attributes = contained("end attributes", () => endAttributes(run.captureContent)) ?? {};
+      if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
+      run.span.setAttributes(this.bounded(attributes));
+    } finally {
+      run.span.end();
+      releaseFailedChildren(run, false);
+    }
   }
 
+  /**
+   * A run is cancelled when its error says so (AbortError, TimeoutError, LangGraph's "Abort"),
+   * or when it fails with an error none of its children reported while some are still in flight:
+   * it was cut from outside (an abort with a custom reason), not by a failure from inside.
+   */
   private failRun(runId: string, error: unknown, kwargs?: { inputs?: unknown }): void {
-    const cancelled = isCancellation(error);
-    const run = this.runs.remove(runId, cancelled ? "cancelled" : "parent_ended");
-    if (run === undefined) return;
-    const attributes: Attributes = { [ERROR_TYPE]: errorType(error) };
-    if (run.captureContent) putLateInputs(attributes, kwargs, this.options.maxContentLength);
-    run.span.setAttributes(attributes);
-    run.span.recordException(asException(error));
-    run.span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
-    run.span.end();
+    const open = this.runs.get(runId);
+    if (open === undefined) return;
+    const cutInFlight = open.children !== undefined && open.children.size > 0 && !reportedErrors.has(error as object);
+    const cancelled = isCancellation(error) || cutInFlight;
+    const failure = failureRecord(error, cancelled, this.options.maxContentLength);
+    // LangGraph's "Abort" on the graph says nothing of why: the child that saw the abort's reason does.
+    const reason = cancelled && isCancellation(error) ? (open.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
+    const run = this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason) ?? open;
+    if (typeof error === "object" && error !== null) reportedErrors.add(error);
+    try {
+      const attributes: Attributes = { [ERROR_TYPE]: failure.type };
+      if (run.captureContent) contained("late inputs", () => putLateInputs(attributes, kwargs, this.options.maxContentLength));
+      run.span.setAttributes(this.bounded(attributes));
+      run.span.recordException(failure.exception);
+      run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(reason, cancelled) });
+    } finally {
+      if (cancelled) releaseFailedChildren(run, true); // its failed children were cut by the same abort
+      const parent = this.runs.get(run.parentRunId);
+      if (parent !== undefined) {
+        // Its outcome is final only once the parent's is known (see OpenRun.failedChildren).
+        (parent.failedChildren ??= []).push({ span: run.span, failedAt: performance.now(), reason: failure.reason });
+        for (const child of run.failedChildren ?? []) parent.failedChildren.push(child);
+      } else {
+        run.span.end();
+        releaseFailedChildren(run, cancelled);
+      }
+    }
   }
 
   /** Ends a run that will not end by itself: its TTL passed, its parent ended first, or we are shutting down. */
-  private endUnfinished(runId: string, run: OpenRun, reason: UnfinishedReason): void {
+  private endUnfinished(runId: string, run: OpenRun, reason: UnfinishedReason, detail: string | undefined): void {
     try {
       run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
       if (reason === "cancelled") {
         run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
-        run.span.setStatus({ code: SpanStatusCode.ERROR, message: "cancelled with its parent run" });
+        run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(detail ?? "its parent run was cancelled", true) });
       }
-      run.span.end();
     } catch (error) {
-      diag.warn(`langchain-otel: could not end unfinished run ${runId}: ${describeError(error)}`);
+      diag.warn(`langchain-otel: could not mark unfinished run ${runId}: ${describeError(error)}`);
+    } finally {
+      // A swept run ends at its tree's last sign of life: an abandoned stream must not last the whole TTL.
+      run.span.end(reason === "ttl_expired" ? run.root.lastActivityAt : undefined);
+      releaseFailedChildren(run, reason === "cancelled");
     }
   }
 
   private markFirstChunk(runId: string): void {
-    const run = this.runs.get(runId);
+    const run = this.runs.touch(runId);
     if (run === undefined || run.firstChunkAt !== undefined) return;
     run.firstChunkAt = performance.now();
     run.span.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (run.firstChunkAt - run.startedAt) / 1000);
   }
 
   private addEvent(runId: string, name: string, attributes: Attributes, content: unknown): void {
-    const run = this.runs.get(runId);
+    const run = this.runs.touch(runId);
     if (run === undefined) return;
     if (run.captureContent && content !== undefined) {
       attributes[EVENT_CONTENT] = toPayload(content, this.options.maxContentLength).text;
     }
-    run.span.addEvent(name, attributes);
+    run.span.addEvent(name, this.bounded(attributes));
+  }
+
+  private bounded(attributes: Attributes): Attributes {
+    return boundAttributes(attributes, this.options.maxContentLength);
+  }
+
+  /**
+   * A start whose names or attributes cannot be worked out still opens a span with the run's
+   * identity, so that its children keep their parent and the tree survives.
+   */
+  private safelyStart(callback: string, runId: string, parentRunId: string | undefined, runType: string, body: () => void): void {
+    this.safely(callback, () => {
+      try {
+        body();
+      } catch (error) {
+        if (typeof runId === "string" && !this.runs.has(runId)) {
+          const identity: RunIdentity = { runId, parentRunId, runType, runName: undefined, tags: undefined, metadata: undefined };
+          this.startRun(identity, runType, SpanKind.INTERNAL, () => ({}));
+        }
+        throw error;
+      }
+    });
   }
 
   /** No callback may throw into the user's chain, whatever it is fed. */
@@ -373,6 +435,36 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } catch (error) {
       diag.warn(`langchain-otel: ${callback} failed and was skipped: ${describeError(error)}`);
     }
+  }
+}
+
+/** Errors already recorded on a span: a parent failing with one of them is failing from inside. */
+const reportedErrors = new WeakSet<object>();
+
+/** Ends the spans of failed children held by `run` (see OpenRun.failedChildren) at the time they failed. */
+function releaseFailedChildren(run: OpenRun, cancelled: boolean): void {
+  const failed: FailedChild[] | undefined = run.failedChildren;
+  if (failed === undefined) return;
+  run.failedChildren = undefined;
+  for (const child of failed) {
+    try {
+      if (cancelled) {
+        child.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
+        child.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(child.reason, true) });
+      }
+    } finally {
+      child.span.end(child.failedAt);
+    }
+  }
+}
+
+/** Runs one attribute builder; a failure costs its attributes only (logged), never the span. */
+function contained<T>(what: string, build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (error) {
+    diag.warn(`langchain-otel: ${what} skipped: ${describeError(error)}`);
+    return undefined;
   }
 }
 

@@ -14,6 +14,8 @@ export interface OpenTelemetryCallbackHandlerOptions {
   maxContentLength?: number;
   /** A run that has not ended after this many ms is ended, marked unfinished, and forgotten. Default 15 minutes. */
   runTtlMs?: number;
+  /** `forceFlush()` and `shutdown()` wait at most this many ms for the provider (a dead backend must not hold a serverless host). Default 5000. */
+  flushTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -21,15 +23,17 @@ export interface ResolvedOptions {
   captureContent: boolean;
   maxContentLength: number;
   runTtlMs: number;
+  flushTimeoutMs: number;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
 export const DEFAULT_RUN_TTL_MS = 15 * 60_000;
+export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 /** Below this a payload cannot hold the truncation marker and some content. */
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -66,7 +70,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs } = given;
+  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -85,11 +89,15 @@ export function resolveOptions(
   if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
     fail("runTtlMs", `must be a positive number of milliseconds, got ${describeValue(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
   }
+  if (flushTimeoutMs !== undefined && (typeof flushTimeoutMs !== "number" || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs <= 0)) {
+    fail("flushTimeoutMs", `must be a positive number of milliseconds, got ${String(flushTimeoutMs)}`, `Use e.g. ${DEFAULT_FLUSH_TIMEOUT_MS} (5 seconds).`);
+  }
 
   return {
     tracerProvider: tracerProvider as TracerProvider | undefined,
     captureContent: (captureContent as boolean | undefined) ?? captureContentFromEnv(env),
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
+    flushTimeoutMs: (flushTimeoutMs as number | undefined) ?? DEFAULT_FLUSH_TIMEOUT_MS,
   };
 }

@@ -4,38 +4,15 @@
  * huge values all come out as valid text, and a cut is always marked.
  */
 
+import { isSecretKey, REDACTED, scrubSecrets } from "./redaction.js";
+
 export interface Payload {
   text: string;
   mimeType: "application/json" | "text/plain";
   truncated: boolean;
 }
 
-export const REDACTED = "[REDACTED]";
 const MAX_DEPTH = 24;
-
-/**
- * Key names that hold credentials (after camelCase is folded to snake_case): `apiKey`,
- * `openAIApiKey`, `client_secret`, `Authorization`, `x-api-key`, `accessToken`...
- */
-const SECRET_KEY = /(^|_)(api_?key|secret|secret_?key|client_?secret|password|passwd|authorization|auth_?token|access_?token|refresh_?token|session_?token|bearer_?token|private_?key|credentials?)$/;
-
-/** Keys repeat across runs (metadata, messages): the answer per key is cached, within a bound. */
-const secretKeyCache = new Map<string, boolean>();
-const SECRET_KEY_CACHE_LIMIT = 4096;
-
-export function isSecretKey(key: string): boolean {
-  let secret = secretKeyCache.get(key);
-  if (secret !== undefined) return secret;
-  const snake = key
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2") // openAIApiKey -> openAI_ApiKey
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2") // -> open_AI_Api_Key
-    .replace(/[-\s.]/g, "_")
-    .toLowerCase();
-  secret = SECRET_KEY.test(snake);
-  if (secretKeyCache.size >= SECRET_KEY_CACHE_LIMIT) secretKeyCache.clear();
-  secretKeyCache.set(key, secret);
-  return secret;
-}
 
 /** LangChain's serialized secret marker: `{ lc: 1, type: "secret", id: ["OPENAI_API_KEY"] }`. */
 function isLcSecret(value: object): boolean {
@@ -50,15 +27,63 @@ export function truncationMarker(kept: number, total: number): string {
 /** Cuts `text` to at most `maxLength` characters, marker included. */
 export function capText(text: string, maxLength: number): { text: string; truncated: boolean } {
   if (text.length <= maxLength) return { text, truncated: false };
+  return { text: cutText(text, maxLength, text.length), truncated: true };
+}
+
+/**
+ * The first characters of `text` and a marker that says how many of `totalLength` were kept,
+ * `maxLength` at most. A plain `slice` would keep the whole original alive (V8 shares the
+ * parent's characters with the slice): the result is flattened into a copy of its own.
+ */
+function cutText(text: string, maxLength: number, totalLength: number): string {
   // The marker's own length depends on the kept count; the total's digits bound it from above.
-  const markerLength = truncationMarker(text.length, text.length).length;
-  const kept = Math.max(0, maxLength - markerLength);
-  return { text: text.slice(0, kept) + truncationMarker(kept, text.length), truncated: true };
+  const kept = Math.max(0, Math.min(text.length, maxLength - truncationMarker(totalLength, totalLength).length));
+  return flatCopy(text.slice(0, kept) + truncationMarker(kept, totalLength));
+}
+
+/** A string value near the end of a payload still keeps this much of itself (the marker alone is ~50). */
+const MIN_STRING_ROOM = 64;
+
+/** Slicing a concatenation makes V8 flatten it into new storage; the 1-char slice shares only that. */
+function flatCopy(text: string): string {
+  return (" " + text).slice(1);
+}
+
+/** Secrets straddling the cut must still be recognised: this much past the cap is scrubbed too. */
+const SCRUB_MARGIN = 256;
+/** JSON-looking strings up to this many times the cap are parsed so that nested secrets are redacted. */
+const JSON_PARSE_FACTOR = 4;
+
+/**
+ * A string as it is recorded: credentials redacted (JSON text is parsed and redacted like an
+ * object), at most `maxLength` characters with a marker when cut, never sharing the original's memory.
+ */
+export function cleanText(text: string, maxLength: number): { text: string; truncated: boolean } {
+  const whole = text.length <= maxLength;
+  const window = whole ? text : text.slice(0, maxLength + SCRUB_MARGIN);
+  const scrubbed = scrubSecrets((whole ? redactedJsonText(text, maxLength) : undefined) ?? window);
+  if (whole && scrubbed.length <= maxLength) return { text: scrubbed, truncated: false };
+  return { text: cutText(scrubbed, maxLength, text.length), truncated: true };
 }
 
 export function textPayload(text: string, maxLength: number): Payload {
-  const capped = capText(text, maxLength);
-  return { text: capped.text, mimeType: "text/plain", truncated: capped.truncated };
+  const clean = cleanText(text, maxLength);
+  return { text: clean.text, mimeType: "text/plain", truncated: clean.truncated };
+}
+
+/** Tool arguments and results arrive as JSON text: redacted like objects when they hold a secret key. */
+function redactedJsonText(text: string, maxLength: number): string | undefined {
+  if (text.length < 2 || text.length > JSON_PARSE_FACTOR * maxLength) return undefined;
+  const first = text.charCodeAt(0);
+  if (first !== 0x7b /* { */ && first !== 0x5b /* [ */) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const written = JsonWriter.write(parsed, maxLength);
+  return written.redactions > 0 ? written.json : undefined;
 }
 
 /**
@@ -67,11 +92,11 @@ export function textPayload(text: string, maxLength: number): Payload {
  */
 export function toPayload(value: unknown, maxLength: number): Payload {
   if (typeof value === "string") return textPayload(value, maxLength);
-  let written: { json: string; cut: boolean };
+  let written: WrittenJson;
   try {
     written = JsonWriter.write(value, maxLength);
   } catch (error) {
-    written = { json: JSON.stringify(`[unserialisable: ${describeError(error)}]`), cut: false };
+    written = { json: JSON.stringify(`[unserialisable: ${describeError(error)}]`), cut: false, redactions: 0 };
   }
   const capped = capText(written.json, maxLength);
   const truncated = capped.truncated || written.cut;
@@ -92,18 +117,26 @@ export function describeError(error: unknown): string {
  * Once `maxLength` characters are written it stops descending, so a huge input costs about
  * `maxLength` work, not its size; what it leaves out it says it left out.
  */
+interface WrittenJson {
+  json: string;
+  cut: boolean;
+  /** How many values were replaced by `[REDACTED]` because of their key or their `lc` secret marker. */
+  redactions: number;
+}
+
 class JsonWriter {
   private out = "";
   private readonly ancestors = new Set<object>();
   /** How many times the writer itself dropped or shortened something. */
   private cuts = 0;
+  private redactions = 0;
 
   constructor(private readonly maxLength: number) {}
 
-  static write(value: unknown, maxLength: number): { json: string; cut: boolean } {
+  static write(value: unknown, maxLength: number): WrittenJson {
     const writer = new JsonWriter(maxLength);
     if (!writer.value(value, 0)) writer.out = "null";
-    return { json: writer.out, cut: writer.cuts > 0 };
+    return { json: writer.out, cut: writer.cuts > 0, redactions: writer.redactions };
   }
 
   private get exhausted(): boolean {
@@ -139,13 +172,9 @@ class JsonWriter {
   }
 
   private string(value: string): void {
-    const room = Math.max(0, Math.min(value.length, this.maxLength - this.out.length));
-    if (room === value.length) {
-      this.out += JSON.stringify(value);
-      return;
-    }
-    this.cuts++;
-    this.out += JSON.stringify(value.slice(0, room) + truncationMarker(room, value.length));
+    const clean = cleanText(value, Math.max(MIN_STRING_ROOM, this.maxLength - this.out.length));
+    if (clean.truncated) this.cuts++;
+    this.out += JSON.stringify(clean.text);
   }
 
   private object(value: object, depth: number): void {
@@ -169,17 +198,17 @@ class JsonWriter {
 
   private container(value: object, depth: number): void {
     // Arrays and plain objects are nearly all of a payload: they skip the class checks below.
-    if (Array.isArray(value)) return this.list(value, depth);
+    if (Array.isArray(value)) return this.list(value, value.length, depth);
     const prototype: unknown = Object.getPrototypeOf(value);
     if ((prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function") {
-      return isLcSecret(value) ? this.string(REDACTED) : this.record(value as Record<string, unknown>, depth);
+      return isLcSecret(value) ? this.redacted() : this.record(value as Record<string, unknown>, depth);
     }
     const binary = binaryDescription(value);
     if (binary !== undefined) return this.string(binary);
     if (value instanceof Date) return this.string(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
     if (value instanceof Error) return this.record({ name: value.name, message: value.message }, depth);
-    if (value instanceof Set) return this.list([...value], depth);
-    if (value instanceof Map) return this.record(Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), v])), depth);
+    if (value instanceof Set) return this.list(value, value.size, depth);
+    if (value instanceof Map) return this.map(value, depth);
     if (isLangChainMessage(value)) return this.message(value, depth);
     if (isPromptValue(value)) return this.record(promptValueFields(value), depth);
     const toJSON = (value as { toJSON?: unknown }).toJSON;
@@ -209,18 +238,36 @@ class JsonWriter {
     if (this.cuts === cutsBefore) messageJson.set(message, this.out.slice(start));
   }
 
-  private list(items: readonly unknown[], depth: number): void {
+  /** Iterates, so that a huge Set costs what is written, not its size. */
+  private list(items: Iterable<unknown>, count: number, depth: number): void {
     this.out += "[";
-    for (let index = 0; index < items.length; index++) {
+    let index = 0;
+    for (const item of items) {
       if (index > 0) this.out += ",";
       if (this.exhausted) {
         this.cuts++;
-        this.out += `"[${items.length - index} more items]"`;
+        this.out += `"[${count - index} more items]"`;
         break;
       }
-      if (!this.value(items[index], depth + 1)) this.out += "null";
+      if (!this.value(item, depth + 1)) this.out += "null";
+      index++;
     }
     this.out += "]";
+  }
+
+  /** A Map as an object of its entries, read lazily for the same reason. */
+  private map(entries: Map<unknown, unknown>, depth: number): void {
+    this.out += "{";
+    let written = 0;
+    for (const [key, item] of entries) {
+      if (this.exhausted) {
+        this.cuts++;
+        this.out += `${written > 0 ? "," : ""}"[truncated]":"${entries.size - written} more entries"`;
+        break;
+      }
+      if (this.entry(String(key), item, written, depth)) written++;
+    }
+    this.out += "}";
   }
 
   /** Each key is read on its own, so that one throwing getter spoils only its own key. */
@@ -236,21 +283,28 @@ class JsonWriter {
         break;
       }
       let item: unknown;
-      if (isSecretKey(key)) {
-        item = REDACTED;
-      } else {
-        try {
-          item = value[key];
-        } catch (error) {
-          item = `[unreadable: ${describeError(error)}]`;
-        }
+      try {
+        item = value[key];
+      } catch (error) {
+        item = `[unreadable: ${describeError(error)}]`;
       }
-      if (item === undefined) continue;
-      this.out += `${written > 0 ? "," : ""}${JSON.stringify(key)}:`;
-      written++;
-      this.value(item, depth + 1);
+      if (this.entry(key, item, written, depth)) written++;
     }
     this.out += "}";
+  }
+
+  /** Writes `"key":value` (a credential key gets `[REDACTED]`); false when the value has no JSON form. */
+  private entry(key: string, item: unknown, written: number, depth: number): boolean {
+    if (item === undefined) return false;
+    this.out += `${written > 0 ? "," : ""}${JSON.stringify(key)}:`;
+    if (isSecretKey(key)) this.redacted();
+    else this.value(item, depth + 1);
+    return true;
+  }
+
+  private redacted(): void {
+    this.redactions++;
+    this.out += `"${REDACTED}"`;
   }
 }
 

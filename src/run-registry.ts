@@ -10,27 +10,51 @@ export interface OpenRun {
   children: Set<string> | undefined;
   /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs). */
   captureContent: boolean;
-  /** `performance.now()` at start: for the TTL and time to first chunk. */
+  /** `performance.now()` at start: for the time to first chunk. Stamped by the registry. */
   startedAt: number;
+  /**
+   * The root run of this run's tree (itself for a root). A tree lives or goes as a whole: in a
+   * streamed sequence, the steps downstream of the model wait, idle but alive, while it streams.
+   */
+  root: OpenRun;
+  /** On a root: `performance.now()` of the tree's last sign of life (a start, end, token or event in it). */
+  lastActivityAt: number;
   firstChunkAt: number | undefined;
   streamEvents: number;
+  /**
+   * Children that failed while this run was open. Their spans end when this run's outcome is
+   * known: if this run turns out cancelled (LangGraph reports an abort on the graph only after
+   * the node failed with the abort's reason), they were cancelled too.
+   */
+  failedChildren: FailedChild[] | undefined;
 }
+
+export interface FailedChild {
+  span: Span;
+  /** `performance.now()` when it failed: its span ends then, whenever it is released. */
+  failedAt: number;
+  /** Why it failed: the abort's reason when it turns out cancelled. */
+  reason: string;
+}
+
+export type NewRun = Omit<OpenRun, "startedAt" | "lastActivityAt" | "root" | "children" | "failedChildren">;
 
 /** `cancelled`: the parent was aborted through its AbortSignal while this run was in flight. */
 export type UnfinishedReason = "ttl_expired" | "parent_ended" | "cancelled" | "shutdown";
 
 /**
- * The one owner of open runs. A run enters at start and leaves at end; a run that never ends
- * (an abandoned stream, say) leaves after `ttlMs`, through `onExpired`, so memory stays bounded.
+ * The one owner of open runs. A run enters at start and leaves at end; a tree of runs that shows
+ * no sign of life for `ttlMs` (an abandoned stream, say) leaves through `onExpired`, so memory
+ * stays bounded, while a live tree (a long agent loop) is never cut.
  */
 export class RunRegistry {
-  /** Insertion order is start order, so the oldest runs are first: the sweep stops at the first young one. */
   private readonly runs = new Map<string, OpenRun>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly ttlMs: number,
-    private readonly onExpired: (runId: string, run: OpenRun, reason: UnfinishedReason) => void,
+    /** `detail`: why, in words, when the parent says (a cancellation's reason). */
+    private readonly onExpired: (runId: string, run: OpenRun, reason: UnfinishedReason, detail: string | undefined) => void,
   ) {}
 
   get size(): number {
@@ -45,22 +69,32 @@ export class RunRegistry {
     return this.runs.has(runId);
   }
 
-  add(runId: string, run: OpenRun): void {
+  add(runId: string, newRun: NewRun): OpenRun {
+    const now = performance.now();
+    const parent = this.get(newRun.parentRunId);
+    const run = { ...newRun, startedAt: now, lastActivityAt: now, children: undefined, failedChildren: undefined } as OpenRun;
+    run.root = parent?.root ?? run;
+    run.root.lastActivityAt = now;
     this.runs.set(runId, run);
-    const parent = this.get(run.parentRunId);
     if (parent !== undefined) (parent.children ??= new Set()).add(runId);
     this.startSweeping();
+    return run;
   }
 
-  /** Removes a run and returns it; its still-open descendants are handed to `onExpired`. */
-  remove(runId: string, reasonForChildren: UnfinishedReason = "parent_ended"): OpenRun | undefined {
+  /** A sign of life (a token, an event): the tree's TTL counts from now. Returns the run, if open. */
+  touch(runId: string): OpenRun | undefined {
     const run = this.runs.get(runId);
-    if (run === undefined) return undefined;
-    this.runs.delete(runId);
-    this.get(run.parentRunId)?.children?.delete(runId);
-    if (run.children !== undefined) {
-      for (const childId of run.children) this.expire(childId, reasonForChildren);
-    }
+    if (run !== undefined) run.root.lastActivityAt = performance.now();
+    return run;
+  }
+
+  /**
+   * Removes a run that ended and returns it; its still-open descendants are handed to
+   * `onExpired` with `reasonForChildren`. The parent counts the end as a sign of life.
+   */
+  removeAndEndChildren(runId: string, reasonForChildren: UnfinishedReason = "parent_ended", detail?: string): OpenRun | undefined {
+    const run = this.detach(runId, reasonForChildren, detail);
+    if (run !== undefined) run.root.lastActivityAt = performance.now();
     return run;
   }
 
@@ -70,18 +104,31 @@ export class RunRegistry {
     this.stopSweeping();
   }
 
-  /** Ends runs older than the TTL; `now` is a `performance.now()` reading. */
+  /**
+   * Ends the trees idle for the TTL, leaves first; `now` is a `performance.now()` reading. Each
+   * of their runs ends at the tree's last sign of life (`run.root.lastActivityAt`).
+   */
   sweep(now: number): void {
-    for (const [runId, run] of this.runs) {
-      if (now - run.startedAt < this.ttlMs) break;
-      this.expire(runId, "ttl_expired");
+    for (const [runId, run] of [...this.runs]) {
+      if (run.root === run && now - run.lastActivityAt >= this.ttlMs) this.expire(runId, "ttl_expired");
     }
     if (this.runs.size === 0) this.stopSweeping();
   }
 
-  private expire(runId: string, reason: UnfinishedReason): void {
-    const run = this.remove(runId, reason);
-    if (run !== undefined) this.onExpired(runId, run, reason);
+  private detach(runId: string, reasonForChildren: UnfinishedReason, detail?: string): OpenRun | undefined {
+    const run = this.runs.get(runId);
+    if (run === undefined) return undefined;
+    this.runs.delete(runId);
+    this.get(run.parentRunId)?.children?.delete(runId);
+    if (run.children !== undefined) {
+      for (const childId of run.children) this.expire(childId, reasonForChildren, detail);
+    }
+    return run;
+  }
+
+  private expire(runId: string, reason: UnfinishedReason, detail?: string): void {
+    const run = this.detach(runId, reason, detail);
+    if (run !== undefined) this.onExpired(runId, run, reason, detail);
   }
 
   /** One unref'd timer while runs are open: it never keeps the process alive. */

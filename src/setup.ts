@@ -21,7 +21,7 @@
  *   `OTEL_SPAN_*_LIMIT`, `OTEL_ATTRIBUTE_*_LIMIT`.
  * - Not read by anyone here: `OTEL_PROPAGATORS` (it belongs to `@opentelemetry/sdk-node`).
  */
-import { context, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
+import { context, diag, DiagConsoleLogger, DiagLogLevel, trace, type AttributeValue, type Attributes } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   defaultResource,
@@ -36,6 +36,9 @@ import {
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { describeValue } from "./describe-value.js";
+import { ExportAccounting, type ExportCounts } from "./export-accounting.js";
+import { DEFAULT_FLUSH_TIMEOUT_MS } from "./options.js";
+import { withTimeout } from "./timeout.js";
 import { sdkDisabledFromEnv, traceExportersFromEnv } from "./trace-exporter.js";
 
 export interface SetupTracingOptions {
@@ -61,16 +64,36 @@ export interface SetupTracingOptions {
    * `tracing.tracerProvider` to the handler yourself.
    */
   registerGlobally?: boolean;
+  /**
+   * Install a console logger for OpenTelemetry's diagnostics at WARN (or `OTEL_LOG_LEVEL`), so
+   * that dropped spans are never silent (default true). Skipped when a logger is already set.
+   */
+  diagLogger?: boolean;
+}
+
+/** What a flush or shutdown achieved: the counters since setup, and what is still not exported. */
+export interface DeliveryReport extends ExportCounts {
+  /** False when it gave up at its timeout or a processor failed. */
+  completed: boolean;
+  /** Spans ended but not exported when it returned: still queued, in flight, or abandoned at shutdown. */
+  pending: number;
 }
 
 export interface Tracing {
   /** The provider: pass it to `new OpenTelemetryCallbackHandler({ tracerProvider })` when not registered globally. */
   readonly tracerProvider: BasicTracerProvider;
-  /** Export every ended span now. Rejects if a processor fails or takes longer than `timeoutMillis` (default 30 s). */
-  forceFlush(options?: { timeoutMillis?: number }): Promise<void>;
-  /** Flush, stop exporting, and unregister the globals this call registered. Safe to call twice. */
-  shutdown(): Promise<void>;
+  /** Export every ended span now, waiting at most `timeoutMillis` (default 5 s). Never rejects. */
+  forceFlush(options?: { timeoutMillis?: number }): Promise<DeliveryReport>;
+  /**
+   * Flush, stop exporting, and unregister the globals this call registered, waiting at most
+   * `timeoutMillis` (default 5 s) for a backend that does not answer. Never rejects; what was not
+   * exported is logged and reported. Safe to call twice.
+   */
+  shutdown(options?: { timeoutMillis?: number }): Promise<DeliveryReport>;
+  /** The counters since setup: spans ended, exported, and failed to export. */
+  exportCounts(): ExportCounts;
 }
+
 
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SetupTracingOptions>([
   "serviceName",
@@ -78,6 +101,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SetupTracingOptions>([
   "traceExporter",
   "spanProcessors",
   "registerGlobally",
+  "diagLogger",
 ]);
 
 /** Fixes for options people reach for by habit (other SDKs' names). */
@@ -104,10 +128,12 @@ export function setupTracing(options: SetupTracingOptions = {}): Tracing {
   const disabled = sdkDisabledFromEnv();
   const registerGlobally = !disabled && (options.registerGlobally ?? true);
 
+  const accounting = new ExportAccounting();
   const spanProcessors = disabled ? [] : [...(options.spanProcessors ?? [])];
   const traceExporters =
     disabled || options.traceExporter === null ? [] : options.traceExporter ? [options.traceExporter] : traceExportersFromEnv();
-  spanProcessors.push(...traceExporters.map((traceExporter) => new BatchSpanProcessor(traceExporter)));
+  if (traceExporters.length > 0) spanProcessors.push(accounting.counter);
+  spanProcessors.push(...traceExporters.map((traceExporter) => new BatchSpanProcessor(accounting.wrap(traceExporter))));
 
   const tracerProvider = new BasicTracerProvider({
     resource: buildResource(options),
@@ -133,19 +159,46 @@ export function setupTracing(options: SetupTracingOptions = {}): Tracing {
     if (!registeredContextManager) contextManager.disable();
   }
 
-  let shutdownPromise: Promise<void> | undefined;
+  const registeredDiagLogger = (options.diagLogger ?? true) && installDiagLogger();
+
+  /** Waits for `work` at most `timeoutMillis`, and says what is still not exported. Never rejects. */
+  async function deliver(what: string, work: () => Promise<void>, timeoutMillis = DEFAULT_FLUSH_TIMEOUT_MS): Promise<DeliveryReport> {
+    const outcome = await withTimeout(work, timeoutMillis);
+    const report: DeliveryReport = { ...accounting.snapshot(), pending: accounting.pending, completed: outcome === "done" };
+    if (!report.completed || report.pending > 0) {
+      const why = outcome === "timeout" ? `did not finish within ${timeoutMillis} ms` : outcome === "done" ? "finished" : `failed (${outcome.message})`;
+      diag.warn(`langchain-otel: ${what} ${why}; ${report.pending} spans not exported (${report.failed} failed to export since setup).`);
+    }
+    return report;
+  }
+
+  let shutdownReport: Promise<DeliveryReport> | undefined;
   return {
     tracerProvider,
-    forceFlush: (flushOptions) => tracerProvider.forceFlush(flushOptions),
-    shutdown() {
-      shutdownPromise ??= tracerProvider.shutdown().finally(() => {
+    forceFlush: (flushOptions) => deliver("forceFlush", () => tracerProvider.forceFlush(), flushOptions?.timeoutMillis),
+    shutdown(shutdownOptions) {
+      shutdownReport ??= deliver("shutdown", () => tracerProvider.shutdown(), shutdownOptions?.timeoutMillis).finally(() => {
         // Unregister only what this call registered, so setupTracing can run again afterwards.
         if (registeredProvider) trace.disable();
         if (registeredContextManager) context.disable();
+        if (registeredDiagLogger) diag.disable();
       });
-      return shutdownPromise;
+      return shutdownReport;
     },
+    exportCounts: () => accounting.snapshot(),
   };
+}
+
+/**
+ * A console logger at WARN, unless the app set one (found in the API's global registry) or
+ * `OTEL_LOG_LEVEL` names another level (as the Node SDK reads it). True when installed.
+ */
+function installDiagLogger(): boolean {
+  const registry = (globalThis as Record<symbol, { diag?: unknown } | undefined>)[Symbol.for("opentelemetry.js.api.1")];
+  if (registry?.diag !== undefined) return false;
+  const level = process.env["OTEL_LOG_LEVEL"]?.trim().toUpperCase();
+  const logLevel = level !== undefined && level in DiagLogLevel ? DiagLogLevel[level as keyof typeof DiagLogLevel] : DiagLogLevel.WARN;
+  return diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
 }
 
 /** SDK defaults < options < environment (OTEL_RESOURCE_ATTRIBUTES < OTEL_SERVICE_NAME). */
@@ -166,7 +219,7 @@ function validateOptions(options: unknown): asserts options is SetupTracingOptio
     const hint = HINTS_FOR_UNKNOWN_OPTIONS[name] ?? `valid options are ${[...OPTION_NAMES].join(", ")}`;
     throw new TypeError(`setupTracing: unknown option "${name}": ${hint}.`);
   }
-  const { serviceName, resourceAttributes, traceExporter, spanProcessors, registerGlobally } =
+  const { serviceName, resourceAttributes, traceExporter, spanProcessors, registerGlobally, diagLogger } =
     options as Record<keyof SetupTracingOptions, unknown>;
 
   if (serviceName !== undefined && (typeof serviceName !== "string" || serviceName.trim() === "")) {
@@ -208,6 +261,9 @@ function validateOptions(options: unknown): asserts options is SetupTracingOptio
   }
   if (registerGlobally !== undefined && typeof registerGlobally !== "boolean") {
     throw new TypeError(`setupTracing: registerGlobally must be true or false, got ${describeValue(registerGlobally)}.`);
+  }
+  if (diagLogger !== undefined && typeof diagLogger !== "boolean") {
+    throw new TypeError(`setupTracing: diagLogger must be true or false, got ${describeValue(diagLogger)}.`);
   }
 }
 

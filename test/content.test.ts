@@ -4,7 +4,8 @@ import { RunnableLambda } from "@langchain/core/runnables";
 import { createTestTracing } from "./support/tracing.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { buildAgent, knowledgeBase } from "./support/agent.js";
-import { capText, isSecretKey, REDACTED, toPayload } from "../src/payload.js";
+import { capText, toPayload } from "../src/payload.js";
+import { isSecretKey, REDACTED } from "../src/redaction.js";
 
 describe("payloads become bounded, safe JSON", () => {
   it("survives circular graphs, BigInt, buffers, Maps, Sets, dates, errors, symbols and functions", () => {

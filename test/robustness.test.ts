@@ -71,10 +71,13 @@ describe("the handler never hurts the host app (fault injection: hand-fed callba
     }
   });
 
-  it("forceFlush() resolves even when the provider's flush fails, and with a no-op global provider", async () => {
+  it("forceFlush() never rejects and never waits past flushTimeoutMs: failing, hanging and no-op providers", async () => {
     const failing = { getTracer: () => trace.getTracer("x"), forceFlush: () => Promise.reject(new Error("exporter down")) } as TracerProvider;
-    await expect(new OpenTelemetryCallbackHandler({ tracerProvider: failing }).forceFlush()).resolves.toBeUndefined();
-    await expect(new OpenTelemetryCallbackHandler().shutdown()).resolves.toBeUndefined();
+    await expect(new OpenTelemetryCallbackHandler({ tracerProvider: failing }).forceFlush()).resolves.toBe(false);
+    // A flush that never settles (a black-hole backend) would hold this test past its own timeout.
+    const hanging = { getTracer: () => trace.getTracer("x"), forceFlush: () => new Promise<void>(() => {}) } as TracerProvider;
+    await expect(new OpenTelemetryCallbackHandler({ tracerProvider: hanging, flushTimeoutMs: 100 }).forceFlush()).resolves.toBe(false);
+    await expect(new OpenTelemetryCallbackHandler().shutdown()).resolves.toBe(true);
   });
 });
 
@@ -87,6 +90,7 @@ describe("options", () => {
     [{ runTtlMs: "60000" }, /option "runTtlMs" must be a positive number of milliseconds, got "60000"\./],
     [{ runTtlMs: 0 }, /option "runTtlMs" must be a positive number/],
     [{ runTtlMs: Number.NaN }, /option "runTtlMs"/],
+    [{ flushTimeoutMs: -1 }, /option "flushTimeoutMs" must be a positive number/],
     [{ tracerProvider: {} }, /option "tracerProvider" has no getTracer\(\) method/],
     [{ captureContents: false }, /option "captureContents" is not an option\. Known options: tracerProvider, captureContent/],
     ["fast", /options must be an object/],
@@ -96,7 +100,7 @@ describe("options", () => {
 
   it("accepts every documented option", () => {
     const { provider } = createTestTracing();
-    expect(() => new OpenTelemetryCallbackHandler({ tracerProvider: provider, captureContent: false, maxContentLength: 2048, runTtlMs: 60_000 })).not.toThrow();
+    expect(() => new OpenTelemetryCallbackHandler({ tracerProvider: provider, captureContent: false, maxContentLength: 2048, runTtlMs: 60_000, flushTimeoutMs: 2000 })).not.toThrow();
   });
 
   it("reports the package's version as the instrumentation scope version", async () => {

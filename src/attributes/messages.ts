@@ -1,5 +1,5 @@
 import type { Attributes } from "@opentelemetry/api";
-import { capText } from "../payload.js";
+import { cleanText } from "../payload.js";
 import { asRecord, asString } from "./content.js";
 
 /** A message in the GenAI conventions' JSON shape (`gen_ai.input.messages` / `gen_ai.output.messages`). */
@@ -96,7 +96,7 @@ export function putFlattenedMessages(attributes: Attributes, prefix: string, mes
     const base = `${prefix}.${index}.message`;
     attributes[`${base}.role`] = message.role;
     const text = message.parts.map(partText).join("");
-    if (text !== "") attributes[`${base}.content`] = capText(text, maxContentLength).text;
+    if (text !== "") attributes[`${base}.content`] = cleanText(text, maxContentLength).text;
     let callIndex = 0;
     for (const part of message.parts) {
       if (part.type === "tool_call") {

@@ -7,7 +7,7 @@ import {
   OPENINFERENCE_SPAN_KIND,
   RETRIEVAL_DOCUMENTS,
 } from "../attribute-names.js";
-import { capText, textPayload } from "../payload.js";
+import { cleanText, textPayload } from "../payload.js";
 import { asNumber, asRecord, asString, putPayload, putValue } from "./content.js";
 
 /** Flattened documents cost four attributes each; spans hold 128 by default. */
@@ -31,7 +31,7 @@ export function retrieverEndAttributes(documents: unknown, captureContent: boole
     const fields = asRecord(document);
     const base = `${RETRIEVAL_DOCUMENTS}.${index}.document`;
     const content = asString(fields?.["pageContent"]) ?? "";
-    attributes[`${base}.content`] = capText(content, maxContentLength).text;
+    attributes[`${base}.content`] = cleanText(content, maxContentLength).text;
     const id = asString(fields?.["id"]);
     if (id !== undefined) attributes[`${base}.id`] = id;
     const metadata = asRecord(fields?.["metadata"]);

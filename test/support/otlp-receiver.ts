@@ -19,6 +19,8 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
+  /** Size of the request body as sent (before any decompression). */
+  bodyBytes: number;
   spans: ReceivedSpan[];
 }
 
@@ -53,6 +55,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
+        bodyBytes: body.length,
         spans: body.length === 0 ? [] : isProtobuf ? spansFromProtobuf(body) : spansFromExportRequest(JSON.parse(body.toString("utf8")) as OtlpJsonExportRequest),
       });
       response.writeHead(200, { "content-type": request.headers["content-type"] ?? "application/json" }).end(isProtobuf ? "" : "{}");

@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -12,29 +9,9 @@ import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { runDemo } from "./support/run-demo.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEMO_TIMEOUT_MS = 60_000;
-
-interface DemoRun {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the demo as a user would, with a clean OTEL_* environment plus `env`. */
-function runDemo(env: Record<string, string>): Promise<DemoRun> {
-  const inheritedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_")));
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("npx", ["tsx", "demo/agent.ts"], { cwd: repoRoot, env: { ...inheritedEnv, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (exitCode) => resolveRun({ exitCode, stdout, stderr }));
-  });
-}
 
 /** A loopback port nothing listens on (bound once, then released). */
 async function unusedLoopbackPort(): Promise<number> {

@@ -8,7 +8,7 @@
  * PHOENIX_SCREENSHOT=docs/phoenix-demo-trace.png also saves the demo trace's page as a headless
  * Chromium shows it (README's screenshot).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
@@ -22,6 +22,7 @@ import { OpenTelemetryCallbackHandler } from "../../src/index.js";
 import { setupTracing } from "../../src/setup.js";
 import { REPO_ROOT } from "../stack-files.js";
 import { agentScript, multiply, searchDocs } from "../support/agent.js";
+import { runDemo } from "../support/run-demo.js";
 import { startPhoenix, type PhoenixMessage, type PhoenixService, type PhoenixSpan } from "./phoenix.js";
 import { describeE2E, startCollector, locateBinaries, type CollectorService } from "./stack.js";
 
@@ -76,19 +77,6 @@ async function sendThroughSetup(endpoint: string, projectName: string, run: (han
   await tracing.shutdown();
 }
 
-function runDemo(env: Record<string, string>): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_")));
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("npx", ["tsx", "demo/agent.ts"], { cwd: REPO_ROOT, env: { ...inherited, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (exitCode) => resolveRun({ exitCode, stdout, stderr }));
-  });
-}
-
 const named = (spans: PhoenixSpan[], name: string) => spans.filter((span) => span.name === name);
 const kinds = (spans: PhoenixSpan[]) => Object.fromEntries([...new Set(spans.map((span) => span.name))].map((name) => [name, [...new Set(named(spans, name).map((span) => span.spanKind))].join("|")]));
 const toolCallsOf = (message: PhoenixMessage | undefined) =>
@@ -106,18 +94,18 @@ function parseJson(text: string | undefined): unknown {
 
 /** What Phoenix shows for the billing chain's chat call: the whole prompt, the tool call, the tools offered, the tokens. */
 function expectBillingChatSpan(chat: PhoenixSpan | undefined, question: string): void {
-  expect(chat?.spanKind).toBe("llm");
-  expect(chat?.tokenCountPrompt).toBe(USAGE.input_tokens);
-  expect(chat?.tokenCountCompletion).toBe(USAGE.output_tokens);
+  expect.soft(chat?.spanKind).toBe("llm");
+  expect.soft(chat?.tokenCountPrompt).toBe(USAGE.input_tokens);
+  expect.soft(chat?.tokenCountCompletion).toBe(USAGE.output_tokens);
   const input = chat?.attributes.llm?.input_messages ?? [];
   // Every message, the beginning included: system, the 20 of the history, the question.
-  expect(input.map((message) => message.message?.role)).toEqual(["system", ...HISTORY.map((m) => ({ human: "user", ai: "assistant", tool: "tool" })[m.type as "human"]), "user"]);
-  expect(input[0]?.message?.content).toBe("You are the billing assistant of Acme Cloud. Use the tools.");
-  expect(input.at(-1)?.message?.content).toBe(question);
-  expect(toolCallsOf(input[8])).toEqual([{ id: "call_history", name: "multiply", arguments: { a: 3, b: 4 } }]);
+  expect.soft(input.map((message) => message.message?.role)).toEqual(["system", ...HISTORY.map((m) => ({ human: "user", ai: "assistant", tool: "tool" })[m.type as "human"]), "user"]);
+  expect.soft(input[0]?.message?.content).toBe("You are the billing assistant of Acme Cloud. Use the tools.");
+  expect.soft(input.at(-1)?.message?.content).toBe(question);
+  expect.soft(toolCallsOf(input[8])).toEqual([{ id: "call_history", name: "multiply", arguments: { a: 3, b: 4 } }]);
   const [a, b] = (question.match(/\d+/g) ?? []).map(Number);
-  expect(toolCallsOf(chat?.attributes.llm?.output_messages?.[0])).toEqual([{ id: `call_${a}_${b}`, name: "multiply", arguments: { a, b } }]);
-  expect(toolNamesOffered(chat)).toEqual(["search_docs", "multiply"]);
+  expect.soft(toolCallsOf(chat?.attributes.llm?.output_messages?.[0])).toEqual([{ id: `call_${a}_${b}`, name: "multiply", arguments: { a, b } }]);
+  expect.soft(toolNamesOffered(chat)).toEqual(["search_docs", "multiply"]);
 }
 
 describeE2E("Phoenix reads what we send", () => {
@@ -178,10 +166,10 @@ describeE2E("Phoenix reads what we send", () => {
 
     it("shows the tools offered to the model, and each tool's description", () => {
       for (const chat of named(spans, "chat scripted-support-model")) {
-        expect(toolNamesOffered(chat).sort()).toEqual(["calculator", "get_exchange_rate", "search_help_center"]);
+        expect.soft(toolNamesOffered(chat).sort()).toEqual(["calculator", "get_exchange_rate", "search_help_center"]);
       }
       for (const tool of spans.filter((span) => span.name.startsWith("execute_tool "))) {
-        expect(tool.attributes.tool?.description, tool.name).toMatch(/\w{3,}/);
+        expect.soft(tool.attributes.tool?.description, tool.name).toMatch(/\w{3,}/);
       }
     });
 
@@ -222,8 +210,9 @@ describeE2E("Phoenix reads what we send", () => {
 
     it("shows kinds: chain, prompt, llm, tool, agent", () => {
       expect(kinds(spans)).toMatchObject({ billing_chain: "chain", [`chat ${MODEL_NAME}`]: "llm", "execute_tool multiply": "tool", run_tool: "chain" });
-      expect(kinds(spans)).toMatchObject({ ChatPromptTemplate: "prompt" });
-      expect(spans.find((span) => span.parentId === null && span.name.includes("docs_agent"))?.spanKind).toBe("agent");
+      // Soft: each of these is reported on its own.
+      expect.soft(kinds(spans)).toMatchObject({ ChatPromptTemplate: "prompt" });
+      expect.soft(spans.find((span) => span.parentId === null && span.name.includes("docs_agent"))?.spanKind).toBe("agent");
     });
 
     it("shows every message, the tool calls with arguments, the tools offered and the tokens of each model call", () => {

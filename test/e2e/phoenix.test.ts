@@ -84,11 +84,13 @@ const toolCallsOf = (message: PhoenixMessage | undefined) =>
 const toolNamesOffered = (span: PhoenixSpan | undefined) =>
   (span?.attributes.llm?.tools ?? []).map((tool) => (parseJson(tool.tool?.json_schema) as { name?: string; function?: { name?: string } } | undefined)).map((schema) => schema?.name ?? schema?.function?.name);
 
-function parseJson(text: string | undefined): unknown {
+/** A JSON attribute as Phoenix returns it: still a string, or already decoded (prompt template variables). */
+function parseJson(value: unknown): unknown {
+  if (typeof value !== "string") return value;
   try {
-    return text === undefined ? undefined : JSON.parse(text);
+    return JSON.parse(value);
   } catch {
-    return `(not JSON) ${text}`;
+    return `(not JSON) ${value}`;
   }
 }
 

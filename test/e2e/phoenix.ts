@@ -78,7 +78,7 @@ export type PhoenixAttributes = Record<string, unknown> & {
     input_messages?: PhoenixMessage[];
     output_messages?: PhoenixMessage[];
     tools?: Array<{ tool?: { json_schema?: string } }>;
-    prompt_template?: { template?: string; variables?: string };
+    prompt_template?: { template?: string; variables?: unknown };
     token_count?: { prompt?: number; completion?: number; total?: number };
   };
   retrieval?: { documents?: Array<{ document?: { content?: string; id?: string } }> };

@@ -1,10 +1,11 @@
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evaluateArithmetic } from "../demo/arithmetic.js";
-import { otlpTracesUrlFromEnv } from "../demo/otlp-endpoint.js";
+import { otlpTracesUrlFromEnv, probeOtlpEndpoint } from "../demo/otlp-endpoint.js";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
@@ -323,6 +324,22 @@ describe("demo helpers", () => {
     expect(() => evaluateArithmetic("process.exit()")).toThrow(SyntaxError);
     expect(() => evaluateArithmetic("(1 + 2")).toThrow(/missing "\)"/);
     expect(() => evaluateArithmetic("1 2")).toThrow(/unexpected "2"/);
+  });
+
+  it("probeOtlpEndpoint takes a slow collector for a collector, and only a refused port for none", async () => {
+    const slow = createHttpServer((_request, response) => {
+      setTimeout(() => response.writeHead(200).end("{}"), 300);
+    });
+    await new Promise<void>((done) => slow.listen(0, "127.0.0.1", done));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/traces`;
+    try {
+      expect(await probeOtlpEndpoint(slowUrl, 50)).toMatchObject({ reachable: true });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((done) => slow.close(done));
+    }
+    // The same port, now closed: refused.
+    expect(await probeOtlpEndpoint(slowUrl, 50)).toMatchObject({ reachable: false, reason: "ECONNREFUSED" });
   });
 
   it("otlpTracesUrlFromEnv resolves the URL as the OTLP exporter does", () => {

@@ -60,16 +60,27 @@ async function runBillingTurns(handler: OpenTelemetryCallbackHandler, questions:
   }
 }
 
-/** The app side with default settings: `setupTracing` reads OTEL_EXPORTER_OTLP_ENDPOINT and picks the exporter. */
-async function sendThroughSetup(endpoint: string, projectName: string, run: (handler: OpenTelemetryCallbackHandler) => Promise<void>): Promise<void> {
-  const saved = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"];
-  process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint;
+/**
+ * The app side with default settings: `setupTracing` reads OTEL_EXPORTER_OTLP_ENDPOINT (and any
+ * other `variables`, e.g. the protocol) and picks the exporter.
+ */
+async function sendThroughSetup(
+  endpoint: string,
+  projectName: string,
+  run: (handler: OpenTelemetryCallbackHandler) => Promise<void>,
+  variables: Record<string, string> = {},
+): Promise<void> {
+  const set = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...variables };
+  const saved = Object.entries(set).map(([name]) => [name, process.env[name]] as const);
+  Object.assign(process.env, set);
   let tracing: ReturnType<typeof setupTracing>;
   try {
     tracing = setupTracing({ serviceName: "langchain-otel-phoenix-e2e", resourceAttributes: { "openinference.project.name": projectName }, registerGlobally: false });
   } finally {
-    if (saved === undefined) delete process.env["OTEL_EXPORTER_OTLP_ENDPOINT"];
-    else process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] = saved;
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
   const handler = new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider });
   await run(handler);
@@ -269,5 +280,15 @@ describeE2E("Phoenix reads what we send", () => {
     it("with every message, the tool calls with arguments and the tools offered", () => {
       expectBillingChatSpan(named(spans, `chat ${MODEL_NAME}`)[0], QUESTIONS[0]);
     });
+
+    it("also over gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc to the collector's gRPC port)", async () => {
+      const project = "via-collector-grpc";
+      await sendThroughSetup(`http://127.0.0.1:${collector.ports.otlpGrpc}`, project, (handler) => runBillingTurns(handler, [QUESTIONS[1]]), {
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      });
+      const viaGrpc = await phoenix.query.waitForSpans(project, (stored) => named(stored, "billing_chain").length === 1 && stored.length >= 5);
+      expect(kinds(viaGrpc)).toMatchObject({ billing_chain: "chain", [`chat ${MODEL_NAME}`]: "llm", "execute_tool multiply": "tool" });
+      expect(named(viaGrpc, `chat ${MODEL_NAME}`)[0]?.tokenCountPrompt).toBe(USAGE.input_tokens);
+    }, 60_000);
   });
 });

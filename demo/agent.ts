@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     spanProcessors: [new SimpleSpanProcessor(spansInMemory), ...exports.map((exporter) => new BatchSpanProcessor(exporter))],
     traceExporter: null,
   });
-  const handler = new OpenTelemetryCallbackHandler();
+  // Phoenix reads a trace's kind, input and output (and a session turn's) from its root span:
+  // here that is "demo request", so the agent's are copied onto it.
+  const handler = new OpenTelemetryCallbackHandler({ annotateCallerSpan: true });
   const agent = createSupportAgent();
 
   console.log(`Question: ${SUPPORT_QUESTION}\n`);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     try {
       const stream = await agent.stream(
         { messages: [new HumanMessage(SUPPORT_QUESTION)] },
-        { streamMode: "messages", callbacks: [handler] },
+        { streamMode: "messages", callbacks: [handler], metadata: { session_id: "support-demo", user_id: "demo-user" } },
       );
       for await (const [message, metadata] of stream) {
         const isAgentText = metadata.langgraph_node === "agent" && AIMessageChunk.isInstance(message) && message.text !== "";

@@ -16,6 +16,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
   runTtlMs?: number;
   /** `forceFlush()` and `shutdown()` wait at most this many ms for the provider (a dead backend must not hold a serverless host). Default 5000. */
   flushTimeoutMs?: number;
+  /**
+   * Also write each root run's kind, input, output and session onto the span active where it
+   * was invoked (your request span), so that Phoenix, which reads these from a trace's root
+   * span, shows the turn. Default false.
+   */
+  annotateCallerSpan?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -24,6 +30,7 @@ export interface ResolvedOptions {
   maxContentLength: number;
   runTtlMs: number;
   flushTimeoutMs: number;
+  annotateCallerSpan: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -33,7 +40,7 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "annotateCallerSpan"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -70,7 +77,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs } = given;
+  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -79,6 +86,9 @@ export function resolveOptions(
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
     fail("captureContent", `must be a boolean, got ${describeValue(captureContent)}`, "Use true or false.");
+  }
+  if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
+    fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
   }
   if (
     maxContentLength !== undefined &&
@@ -99,5 +109,6 @@ export function resolveOptions(
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
     flushTimeoutMs: (flushTimeoutMs as number | undefined) ?? DEFAULT_FLUSH_TIMEOUT_MS,
+    annotateCallerSpan: (annotateCallerSpan as boolean | undefined) ?? false,
   };
 }

@@ -8,7 +8,7 @@ export interface OpenRun {
   parentRunId: string | undefined;
   /** Runs started under this one that are still open. */
   children: Set<string> | undefined;
-  /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs). */
+  /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs and spans a sampler dropped). */
   captureContent: boolean;
   /** `performance.now()` at start: for the time to first chunk. Stamped by the registry. */
   startedAt: number;

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
-import { context, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evaluateArithmetic } from "../demo/arithmetic.js";
@@ -9,6 +9,7 @@ import { otlpTracesUrlFromEnv, probeOtlpEndpoint } from "../demo/otlp-endpoint.j
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
 import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
+import { genAiSchemaViolations } from "./support/genai-schemas.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 import { runDemo } from "./support/run-demo.js";
 
@@ -134,6 +135,10 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
         expect(roots.map((span) => span.name)).toEqual(["demo request"]);
         expect(new Set(exported.map((span) => span.resource["service.name"]))).toEqual(new Set(["langchain-otel-demo"]));
         expect(exported.filter((span) => span.name === "chat scripted-support-model")).toHaveLength(4);
+        // What Phoenix reads: the GenAI JSON valid against the spec, and the turn on the request span.
+        expect(exported.flatMap((span) => genAiSchemaViolations({ name: span.name, attributes: span.attributes as Attributes }))).toEqual([]);
+        expect(roots[0]?.attributes).toMatchObject({ "openinference.span.kind": "AGENT", "session.id": "support-demo", "user.id": "demo-user" });
+        expect(String(roots[0]?.attributes["output.value"])).toContain("SSO");
       },
       DEMO_TIMEOUT_MS,
     );

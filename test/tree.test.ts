@@ -47,9 +47,12 @@ describe("the run tree becomes the trace tree", () => {
     expect(String(result.messages.at(-1)?.content)).toContain("42");
     const spans = tracing.spans();
     assertRunTree(spans, undefined);
-    const root = tracing.span("invoke_workflow LangGraph");
+    // A graph whose model is offered tools is an agent.
+    const root = tracing.span("invoke_agent LangGraph");
     expect(parentSpanId(root)).toBeUndefined();
-    expect(root.attributes["gen_ai.operation.name"]).toBe("invoke_workflow");
+    expect(root.attributes["gen_ai.operation.name"]).toBe("invoke_agent");
+    expect(root.attributes["gen_ai.agent.name"]).toBe("LangGraph");
+    expect(root.attributes["openinference.span.kind"]).toBe("AGENT");
     expect(root.attributes["gen_ai.conversation.id"]).toBe("thread-42");
 
     const chats = spans.filter((s) => s.name === "chat gpt-test");

@@ -12,7 +12,7 @@ import vm from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { diag, DiagLogLevel, SpanStatusCode } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { BaseRetriever } from "@langchain/core/retrievers";
@@ -541,5 +541,27 @@ describe("fuzzing: hand-fed events in any order, with hostile payloads", () => {
     expect(handler.openRunCount).toBe(0);
     expect(started).toBeGreaterThan(100);
     expect(ended).toBe(started);
+  });
+});
+
+describe("sampling: a run nobody records costs no content", () => {
+  it.each([
+    ["AlwaysOffSampler", new AlwaysOffSampler(), false],
+    ["AlwaysOnSampler", new AlwaysOnSampler(), true],
+  ] as const)("with the %s, the handler reads the payloads: %s", async (_name, sampler, handlerReads) => {
+    const provider = new BasicTracerProvider({ sampler, spanProcessors: [] });
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider });
+    let reads = 0;
+    const input = {
+      get question(): string {
+        reads++;
+        return "why?";
+      },
+    };
+    const model = new ScriptedChatModel({ modelName: "m", script: () => ({ text: "because" }) });
+    await RunnableLambda.from((i: typeof input) => [new HumanMessage(i.question)]).pipe(model).invoke(input, { callbacks: [handler] });
+    // The chain reads the getter once itself; any other read is the handler recording the input.
+    expect(reads > 1).toBe(handlerReads);
+    expect(handler.openRunCount).toBe(0);
   });
 });

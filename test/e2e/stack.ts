@@ -416,7 +416,7 @@ export interface CheckedTrace {
   ancestorNames(span: JaegerSpan): string[];
 }
 
-/** Span names the handler's contract gives each kind of run (chains: their run name; a graph root may be `invoke_workflow {name}`). */
+/** Span names the handler's contract gives each kind of run (chains: their run name; a graph may be `invoke_workflow {name}` or `invoke_agent {name}`). */
 function allowedOperationNames(run: RecordedRun): string[] {
   switch (run.runType) {
     case "llm":
@@ -426,7 +426,7 @@ function allowedOperationNames(run: RecordedRun): string[] {
     case "retriever":
       return [`retrieval ${run.name}`];
     default:
-      return [run.name, `invoke_workflow ${run.name}`];
+      return [run.name, `invoke_workflow ${run.name}`, `invoke_agent ${run.name}`];
   }
 }
 

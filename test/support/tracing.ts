@@ -3,6 +3,7 @@ import { context, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
+import { genAiSchemaCheck } from "./genai-schemas.js";
 
 let contextManagerRegistered = false;
 
@@ -27,7 +28,7 @@ export interface TestTracing {
 export function createTestTracing(options: Omit<OpenTelemetryCallbackHandlerOptions, "tracerProvider"> = {}): TestTracing {
   registerContextManager();
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({ spanProcessors: [genAiSchemaCheck, new SimpleSpanProcessor(exporter)] });
   const handler = new OpenTelemetryCallbackHandler({ ...options, tracerProvider: provider });
   const spans = () => exporter.getFinishedSpans();
   return {

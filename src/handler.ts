@@ -308,7 +308,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
-      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
+      // A model called by a chain no callback manager traces (handler on the model's constructor)
+      // gets that chain's runName from LangChain (core's patchConfig keeps it): without a parent
+      // run, name the model itself.
+      const ownRunName = parentRunId === undefined ? undefined : runName;
+      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: ownRunName ?? lastIdSegment(llm), tags, metadata };
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );

@@ -1,4 +1,5 @@
 import { diag, type TracerProvider } from "@opentelemetry/api";
+import { describeValue } from "./describe-value.js";
 
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
@@ -84,7 +85,7 @@ export function resolveOptions(
     fail("tracerProvider", "has no getTracer() method", "Pass an OpenTelemetry TracerProvider, or leave it out to use the global one.");
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
-    fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+    fail("captureContent", `must be a boolean, got ${describeValue(captureContent)}`, "Use true or false.");
   }
   if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
     fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
@@ -93,10 +94,10 @@ export function resolveOptions(
     maxContentLength !== undefined &&
     (typeof maxContentLength !== "number" || !Number.isInteger(maxContentLength) || maxContentLength < MIN_CONTENT_LENGTH)
   ) {
-    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${String(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
+    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${describeValue(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
   }
   if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
-    fail("runTtlMs", `must be a positive number of milliseconds, got ${String(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
+    fail("runTtlMs", `must be a positive number of milliseconds, got ${describeValue(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
   }
   if (flushTimeoutMs !== undefined && (typeof flushTimeoutMs !== "number" || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs <= 0)) {
     fail("flushTimeoutMs", `must be a positive number of milliseconds, got ${String(flushTimeoutMs)}`, `Use e.g. ${DEFAULT_FLUSH_TIMEOUT_MS} (5 seconds).`);

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { OpenTelemetryCallbackHandler } from "../src/index.js";
 import { setupTracing, type SetupTracingOptions, type Tracing } from "../src/setup.js";
+import { OTLP_EXPORTER_PACKAGES } from "../src/trace-exporter.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,7 +56,7 @@ function endSpanNamed(name: string, tracerProvider = trace.getTracerProvider()):
 }
 
 describe("setupTracing export", () => {
-  it("sends OTLP/JSON to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the serviceName option, and nests spans across await", async () => {
+  it("sends OTLP (protobuf by default) to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the serviceName option, and nests spans across await", async () => {
     const tracing = setup({ serviceName: "checkout-api" });
 
     await trace.getTracer("setup-test").startActiveSpan("parent", async (parent) => {
@@ -68,7 +69,7 @@ describe("setupTracing export", () => {
     const [request] = receiver.requests;
     expect(request?.method).toBe("POST");
     expect(request?.path).toBe("/v1/traces");
-    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(request?.headers["content-type"]).toBe("application/x-protobuf");
     const parent = receiver.spans.find((span) => span.name === "parent");
     const child = receiver.spans.find((span) => span.name === "child");
     expect(parent?.resource["service.name"]).toBe("checkout-api");
@@ -241,9 +242,11 @@ describe("setupTracing option validation", () => {
 });
 
 describe("packaging", () => {
-  const SDK_PACKAGES_OF_SETUP = importedPackages(resolve(repoRoot, "src/setup.ts")).filter(
-    (name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api",
-  );
+  // Imported by setup's module graph, or loaded by it on demand (the OTLP exporter of each protocol).
+  const SDK_PACKAGES_OF_SETUP = [
+    ...packagesReachableFrom(resolve(repoRoot, "src/setup.ts")),
+    ...Object.values(OTLP_EXPORTER_PACKAGES),
+  ].filter((name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api");
 
   it("the main entry never imports an SDK package that only setup needs", () => {
     expect(SDK_PACKAGES_OF_SETUP.length).toBeGreaterThanOrEqual(4);

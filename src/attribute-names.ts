@@ -40,6 +40,8 @@ export const GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments";
 export const GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result";
 export const GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id";
 export const GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id";
+export const GEN_AI_AGENT_NAME = "gen_ai.agent.name";
+export const GEN_AI_AGENT_ID = "gen_ai.agent.id";
 /** Metric attribute of `gen_ai.client.token.usage`: `input` or `output`. */
 export const GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
 export const ERROR_TYPE = "error.type";
@@ -62,10 +64,17 @@ export const LLM_TOKEN_COUNT_COMPLETION_REASONING = "llm.token_count.completion_
 /** Prefixes of the flattened message lists: `llm.input_messages.{i}.message.role`, ... */
 export const LLM_INPUT_MESSAGES = "llm.input_messages";
 export const LLM_OUTPUT_MESSAGES = "llm.output_messages";
+/** Prefix of `llm.tools.{i}.tool.json_schema`. */
+export const LLM_TOOLS = "llm.tools";
+export const TOOL_JSON_SCHEMA = "tool.json_schema";
 export const TOOL_NAME = "tool.name";
 export const TOOL_DESCRIPTION = "tool.description";
 /** Prefix of `retrieval.documents.{i}.document.{id,content,score,metadata}`. */
 export const RETRIEVAL_DOCUMENTS = "retrieval.documents";
+export const PROMPT_TEMPLATE_TEMPLATE = "llm.prompt_template.template";
+export const PROMPT_TEMPLATE_VARIABLES = "llm.prompt_template.variables";
+export const PROMPT_TEMPLATE_VERSION = "llm.prompt_template.version";
+export const AGENT_NAME = "agent.name";
 export const METADATA = "metadata";
 export const TAG_TAGS = "tag.tags";
 export const SESSION_ID = "session.id";

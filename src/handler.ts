@@ -6,7 +6,7 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
-  type Context,
+  type Span,
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
@@ -17,16 +17,18 @@ import {
   EVENT_AGENT_FINISH,
   EVENT_CONTENT,
   EVENT_TEXT,
+  GEN_AI_REQUEST_STREAM,
   GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   GEN_AI_TOOL_NAME,
   LANGCHAIN_RUN_ID,
   LANGCHAIN_RUN_UNFINISHED,
   LANGCHAIN_TOOL_STREAM_EVENTS,
+  OPENINFERENCE_SPAN_KIND,
 } from "./attribute-names.js";
-import { chainEndAttributes, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
+import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
-import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, type ModelOperation } from "./attributes/model.js";
+import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
 import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
@@ -34,11 +36,18 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
+import { parentContextOf, runContext } from "./run-context.js";
 import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
 import { withTimeout } from "./timeout.js";
+import { CallerSpans } from "./caller-span.js";
+import { GraphAgents } from "./graph-agents.js";
+import { ToolCatalog } from "./tool-catalog.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
+
+/** Far deeper than any real run tree (a LangGraph agent nests about five levels). */
+const MAX_ANCESTOR_WALK = 256;
 
 /**
  * Turns every LangChain run it sees into an OpenTelemetry span, keyed by run ID: the run tree
@@ -52,6 +61,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly tracer: Tracer;
   private readonly runs: RunRegistry;
   private readonly metrics: GenAiMetrics;
+  private readonly toolCatalog = new ToolCatalog();
+  private readonly graphAgents = new GraphAgents();
+  /** Only with the `annotateCallerSpan` option. */
+  private readonly callerSpans: CallerSpans | undefined;
 
   constructor(options?: OpenTelemetryCallbackHandlerOptions) {
     const resolved = resolveOptions(options);
@@ -60,6 +73,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // late under load). We do no I/O here, so awaiting us costs the chain nothing but our own work.
     super({ _awaitHandler: true });
     this.options = resolved;
+    this.callerSpans = resolved.annotateCallerSpan ? new CallerSpans() : undefined;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
     this.metrics = new GenAiMetrics(resolved.meterProvider);
     this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason, detail) => this.endUnfinished(runId, run, reason, detail));
@@ -119,11 +133,14 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   ): void {
     this.safelyStart("handleChainStart", runId, parentRunId, runType ?? "chain", () => {
       const name = runName ?? lastIdSegment(chain) ?? "chain";
-      const graph = isGraph(chain);
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
-      this.startRun(identity, chainSpanName(name, graph), SpanKind.INTERNAL, (capture) =>
-        chainStartAttributes(graph, inputs, capture, this.options.maxContentLength),
+      const kind = chainKind(chain, identity.runType, name, metadata);
+      const start = { kind, serialized: chain, inputs, metadata };
+      this.startRun(identity, chainSpanName(name, kind), SpanKind.INTERNAL, (capture) =>
+        chainStartAttributes(start, capture, this.options.maxContentLength),
       );
+      const span = isGraph(chain) ? this.runs.get(runId)?.span : undefined;
+      if (span !== undefined) this.graphAgents.graphStarted(span, name, kind.kind === "agent");
     });
   }
 
@@ -138,7 +155,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     toolCallId?: string,
   ): void {
     this.safelyStart("handleToolStart", runId, parentRunId, "tool", () => {
-      const start = { serialized: tool, name: toolName(tool, runName), input, toolCallId };
+      const name = toolName(tool, runName);
+      const offeredDescription = this.toolCatalog.description(this.traceIdOf(parentRunId), name);
+      const start = { serialized: tool, name, input, toolCallId, offeredDescription };
       const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
       this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
         toolStartAttributes(start, capture, this.options.maxContentLength),
@@ -292,31 +311,49 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
-      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
+      // A model called by a chain no callback manager traces (handler on the model's constructor)
+      // gets that chain's runName from LangChain (core's patchConfig keeps it): without a parent
+      // run, name the model itself.
+      const ownRunName = parentRunId === undefined ? undefined : runName;
+      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: ownRunName ?? lastIdSegment(llm), tags, metadata };
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );
+      const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
+      if (offered !== undefined) {
+        this.toolCatalog.remember(this.traceIdOf(runId), offered);
+        const agent = this.graphAgents.modelOfferedTools(this.spansUpFrom(parentRunId));
+        if (agent !== undefined) this.callerSpans?.update(agent, { [OPENINFERENCE_SPAN_KIND]: "AGENT" });
+      }
     });
   }
 
   /**
-   * `startAttributes` is only computed for a run not already open, with that run's content
-   * setting. A builder that fails costs its own attributes, never the span: the run's
-   * identity still makes the span, so the tree survives.
+   * `startAttributes` is only computed for a run not already open. A builder that fails costs
+   * its own attributes, never the span: the run's identity still makes the span, so the tree
+   * survives.
    */
   private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
-    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags);
-    const attributes = contained("start attributes", () => startAttributes(captureContent)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength));
+    // The sampler sees the run's structure (identity, operation, model); content is built only
+    // for a span that will be recorded.
+    const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
+    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active()));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
-    const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
+    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
+    let content: Attributes | undefined;
+    if (captureContent) {
+      content = contained("start content", () => startAttributes(true));
+      if (content !== undefined) span.setAttributes(this.bounded(content));
+    }
+    if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
     this.runs.add(identity.runId, {
       span,
-      context: trace.setSpan(parentContext, span),
+      context: runContext(parentContext, span, identity.runId),
       parentRunId: identity.parentRunId,
+      runType: identity.runType,
       captureContent,
       firstChunkAt: undefined,
       streamEvents: 0,
@@ -331,7 +368,9 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const attributes = contained("end attributes", () => endAttributes(run.captureContent)) ?? {};
     try {
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
-      run.span.setAttributes(this.bounded(attributes));
+      const bounded = this.bounded(attributes);
+      this.callerSpans?.update(run.span, bounded);
+      run.span.setAttributes(bounded);
     } finally {
       run.span.end();
       releaseFailedChildren(run, false);
@@ -393,11 +432,24 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     }
   }
 
+  /** The spans of a run and its open ancestors, nearest first; bounded, as hand-fed parents can form a cycle. */
+  private *spansUpFrom(runId: string | undefined): Iterable<Span> {
+    let run = this.runs.get(runId);
+    for (let step = 0; run !== undefined && step < MAX_ANCESTOR_WALK; step++, run = this.runs.get(run.parentRunId)) yield run.span;
+  }
+
+  /** The trace of a run we know, else of the caller's active span. */
+  private traceIdOf(runId: string | undefined): string | undefined {
+    return (this.runs.get(runId)?.span ?? trace.getSpan(context.active()))?.spanContext().traceId;
+  }
+
   private markFirstChunk(runId: string): void {
     const run = this.runs.touch(runId);
     if (run === undefined || run.firstChunkAt !== undefined) return;
     run.firstChunkAt = performance.now();
     run.span.setAttribute(GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (run.firstChunkAt - run.startedAt) / 1000);
+    // Chunks arrive only from a streamed call, whatever the model's invocation parameters say.
+    run.span.setAttribute(GEN_AI_REQUEST_STREAM, true);
   }
 
   private addEvent(runId: string, name: string, attributes: Attributes, content: unknown): void {

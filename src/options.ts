@@ -1,4 +1,5 @@
 import { diag, type MeterProvider, type TracerProvider } from "@opentelemetry/api";
+import { describeValue } from "./describe-value.js";
 
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
@@ -17,6 +18,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
   runTtlMs?: number;
   /** `forceFlush()` and `shutdown()` wait at most this many ms for the provider (a dead backend must not hold a serverless host). Default 5000. */
   flushTimeoutMs?: number;
+  /**
+   * Also write each root run's kind, input, output and session onto the span active where it
+   * was invoked (your request span), so that Phoenix, which reads these from a trace's root
+   * span, shows the turn. Default false.
+   */
+  annotateCallerSpan?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -26,6 +33,7 @@ export interface ResolvedOptions {
   maxContentLength: number;
   runTtlMs: number;
   flushTimeoutMs: number;
+  annotateCallerSpan: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -35,7 +43,7 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "meterProvider"]);
+const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "annotateCallerSpan", "meterProvider"]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -72,7 +80,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs } = given;
+  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -86,16 +94,19 @@ export function resolveOptions(
     fail("meterProvider", "has no getMeter() method", "Pass an OpenTelemetry MeterProvider (e.g. the SDK's MeterProvider), or leave it out to use the global one.");
   }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
-    fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+    fail("captureContent", `must be a boolean, got ${describeValue(captureContent)}`, "Use true or false.");
+  }
+  if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
+    fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
   }
   if (
     maxContentLength !== undefined &&
     (typeof maxContentLength !== "number" || !Number.isInteger(maxContentLength) || maxContentLength < MIN_CONTENT_LENGTH)
   ) {
-    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${String(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
+    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${describeValue(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
   }
   if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
-    fail("runTtlMs", `must be a positive number of milliseconds, got ${String(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
+    fail("runTtlMs", `must be a positive number of milliseconds, got ${describeValue(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
   }
   if (flushTimeoutMs !== undefined && (typeof flushTimeoutMs !== "number" || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs <= 0)) {
     fail("flushTimeoutMs", `must be a positive number of milliseconds, got ${String(flushTimeoutMs)}`, `Use e.g. ${DEFAULT_FLUSH_TIMEOUT_MS} (5 seconds).`);
@@ -108,5 +119,6 @@ export function resolveOptions(
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
     flushTimeoutMs: (flushTimeoutMs as number | undefined) ?? DEFAULT_FLUSH_TIMEOUT_MS,
+    annotateCallerSpan: (annotateCallerSpan as boolean | undefined) ?? false,
   };
 }

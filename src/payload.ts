@@ -41,9 +41,6 @@ function cutText(text: string, maxLength: number, totalLength: number): string {
   return flatCopy(text.slice(0, kept) + truncationMarker(kept, totalLength));
 }
 
-/** A string value near the end of a payload still keeps this much of itself (the marker alone is ~50). */
-const MIN_STRING_ROOM = 64;
-
 /** Slicing a concatenation makes V8 flatten it into new storage; the 1-char slice shares only that. */
 function flatCopy(text: string): string {
   return (" " + text).slice(1);
@@ -112,11 +109,6 @@ export function describeError(error: unknown): string {
   }
 }
 
-/**
- * Writes a value as JSON text, directly (no intermediate copy: payloads are on every span).
- * Once `maxLength` characters are written it stops descending, so a huge input costs about
- * `maxLength` work, not its size; what it leaves out it says it left out.
- */
 interface WrittenJson {
   json: string;
   cut: boolean;
@@ -124,6 +116,14 @@ interface WrittenJson {
   redactions: number;
 }
 
+/** A string value near the end of a payload still keeps this much of itself (the marker alone is ~50). */
+const MIN_STRING_ROOM = 64;
+
+/**
+ * Writes a value as JSON text, directly (no intermediate copy: payloads are on every span).
+ * Once `maxLength` characters are written it stops descending, so a huge input costs about
+ * `maxLength` work, not its size; what it leaves out it says it left out.
+ */
 class JsonWriter {
   private out = "";
   private readonly ancestors = new Set<object>();

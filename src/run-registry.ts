@@ -1,4 +1,5 @@
 import type { Attributes, Context, Span } from "@opentelemetry/api";
+import { indexRun, unindexRun } from "./run-context.js";
 
 /** What the handler keeps about a run while its span is open. */
 export interface OpenRun {
@@ -6,9 +7,11 @@ export interface OpenRun {
   /** The parent's context with this run's span set: children start under it. */
   context: Context;
   parentRunId: string | undefined;
+  /** LangChain's run type: "llm", "chain", "tool", "retriever", ... */
+  runType: string;
   /** Runs started under this one that are still open. */
   children: Set<string> | undefined;
-  /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs). */
+  /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs and spans a sampler dropped). */
   captureContent: boolean;
   /** `performance.now()` at start: for the time to first chunk. Stamped by the registry. */
   startedAt: number;
@@ -48,6 +51,7 @@ export type UnfinishedReason = "ttl_expired" | "parent_ended" | "cancelled" | "s
  * The one owner of open runs. A run enters at start and leaves at end; a tree of runs that shows
  * no sign of life for `ttlMs` (an abandoned stream, say) leaves through `onExpired`, so memory
  * stays bounded, while a live tree (a long agent loop) is never cut.
+ * Open runs are also in the process-wide index of `run-context.ts`, for the context manager.
  */
 export class RunRegistry {
   private readonly runs = new Map<string, OpenRun>();
@@ -78,6 +82,7 @@ export class RunRegistry {
     run.root = parent?.root ?? run;
     run.root.lastActivityAt = now;
     this.runs.set(runId, run);
+    indexRun(runId, run);
     if (parent !== undefined) (parent.children ??= new Set()).add(runId);
     this.startSweeping();
     return run;
@@ -121,6 +126,7 @@ export class RunRegistry {
     const run = this.runs.get(runId);
     if (run === undefined) return undefined;
     this.runs.delete(runId);
+    unindexRun(runId, run);
     this.get(run.parentRunId)?.children?.delete(runId);
     if (run.children !== undefined) {
       for (const childId of run.children) this.expire(childId, reasonForChildren, detail);

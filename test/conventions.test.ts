@@ -54,6 +54,7 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     expect(a["llm.provider"]).toBe("openai");
     expect(a["tag.tags"]).toEqual(["greeting"]);
     expect(a["user.id"]).toBe("u-7");
+    expect(a["gen_ai.request.stream"]).toBeUndefined(); // only streamed calls carry it
     expect(JSON.parse(String(a["gen_ai.input.messages"]))).toEqual([
       { role: "system", parts: [{ type: "text", content: "Be kind." }] },
       { role: "user", parts: [{ type: "text", content: "Hi" }] },
@@ -63,8 +64,8 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     expect(a["llm.input_messages.1.message.content"]).toBe("Hi");
     expect(a["llm.output_messages.0.message.content"]).toBe("Hello there");
     expect(a["input.mime_type"]).toBe("application/json");
-    // LangChain's own bookkeeping (ls_provider, versions...) became gen_ai.* attributes above.
-    expect(JSON.parse(String(a["metadata"]))).toEqual({ user_id: "u-7" });
+    // The user's keys and LangChain's ls_* keys, which Phoenix users filter on.
+    expect(JSON.parse(String(a["metadata"]))).toMatchObject({ user_id: "u-7", ls_provider: "openai", ls_model_name: "gpt-4o-mini" });
   });
 
   it("records tool calls and tool results as message parts, and tool spans per the conventions", async () => {
@@ -134,6 +135,7 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     expect(ttft as number).toBeGreaterThanOrEqual(0);
     expect(ttft as number).toBeLessThanOrEqual(durationSeconds);
     expect(chat.events).toHaveLength(0);
+    expect(chat.attributes["gen_ai.request.stream"]).toBe(true);
     expect(chat.attributes["gen_ai.output.messages"]).toContain("one two three");
   });
 
@@ -158,7 +160,9 @@ describe("GenAI semantic conventions and OpenInference attributes", () => {
     let out = "";
     for await (const chunk of await chain.stream("hey", { callbacks: [tracing.handler] })) out += chunk;
     expect(out).toBe("HEY!");
-    expect(JSON.parse(String(tracing.span("RunnableSequence").attributes["input.value"]))).toEqual({ input: "hey" });
+    // A single string is written as text, as OpenInference does.
+    expect(tracing.span("RunnableSequence").attributes["input.value"]).toBe("hey");
+    expect(tracing.span("RunnableSequence").attributes["input.mime_type"]).toBe("text/plain");
   });
 
   it("records agent actions, agent finish and text as events of the run that reported them", async () => {

@@ -1,5 +1,8 @@
 import type { Attributes } from "@opentelemetry/api";
 import {
+  AGENT_NAME,
+  GEN_AI_AGENT_ID,
+  GEN_AI_AGENT_NAME,
   GEN_AI_OPERATION_NAME,
   INPUT_MIME_TYPE,
   INPUT_VALUE,
@@ -7,7 +10,9 @@ import {
   OUTPUT_MIME_TYPE,
   OUTPUT_VALUE,
 } from "../attribute-names.js";
-import { asRecord, putValue } from "./content.js";
+import { textPayload } from "../payload.js";
+import { asRecord, asString, putPayload, putValue } from "./content.js";
+import { promptTemplateAttributes } from "./prompt.js";
 
 /** A compiled LangGraph graph serializes as ["langgraph", "pregel", "CompiledStateGraph"]. */
 export function isGraph(serialized: unknown): boolean {
@@ -15,24 +20,93 @@ export function isGraph(serialized: unknown): boolean {
   return Array.isArray(id) && id[0] === "langgraph" && /^(Compiled\w*Graph|Pregel)$/.test(String(id[id.length - 1]));
 }
 
-/** Graphs are workflows (`invoke_workflow LangGraph`); other chains and graph nodes go by the run's name. */
-export function chainSpanName(name: string, graph: boolean): string {
-  return graph ? `invoke_workflow ${name}` : name;
+/**
+ * What a chain run is: an agent (`invoke_agent`, GenAI semconv v1.41.1), a workflow
+ * (`invoke_workflow`: any other LangGraph graph), a prompt template, or a plain chain.
+ */
+export type ChainKind = { kind: "agent"; name: string; id: string | undefined } | { kind: "workflow" } | { kind: "prompt" } | { kind: "chain" };
+
+/**
+ * Agents known at their start: run type `agent`, and LangChain's `createAgent` graphs (which
+ * carry `lc_agent_name` or `ls_integration: "langchain_create_agent"`). Other graphs start as
+ * workflows; the handler promotes one to an agent when it offers a model tools (see `agentAttributes`).
+ */
+export function chainKind(serialized: unknown, runType: string, name: string, metadata: Record<string, unknown> | undefined): ChainKind {
+  const graph = isGraph(serialized);
+  if (runType === "agent" || (graph && (asString(metadata?.["lc_agent_name"]) !== undefined || metadata?.["ls_integration"] === "langchain_create_agent"))) {
+    // LangGraph Platform names the deployed assistant in metadata.
+    return { kind: "agent", name: asString(metadata?.["lc_agent_name"]) ?? name, id: asString(metadata?.["assistant_id"]) };
+  }
+  if (graph) return { kind: "workflow" };
+  return runType === "prompt" ? { kind: "prompt" } : { kind: "chain" };
 }
 
-export function chainStartAttributes(graph: boolean, inputs: unknown, captureContent: boolean, maxContentLength: number): Attributes {
-  const attributes: Attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
-  if (graph) attributes[GEN_AI_OPERATION_NAME] = "invoke_workflow";
-  if (captureContent) putChainInput(attributes, inputs, maxContentLength);
+/** `invoke_agent support_agent`, `invoke_workflow LangGraph`; other chains and graph nodes go by the run's name. */
+export function chainSpanName(name: string, kind: ChainKind): string {
+  if (kind.kind === "agent") return `invoke_agent ${kind.name}`;
+  return kind.kind === "workflow" ? `invoke_workflow ${name}` : name;
+}
+
+export function agentAttributes(name: string, id: string | undefined): Attributes {
+  const attributes: Attributes = {
+    [GEN_AI_OPERATION_NAME]: "invoke_agent",
+    [OPENINFERENCE_SPAN_KIND]: "AGENT",
+    [GEN_AI_AGENT_NAME]: name,
+    [AGENT_NAME]: name,
+  };
+  if (id !== undefined) attributes[GEN_AI_AGENT_ID] = id;
+  return attributes;
+}
+
+export interface ChainStart {
+  kind: ChainKind;
+  serialized: unknown;
+  inputs: unknown;
+  metadata: Record<string, unknown> | undefined;
+}
+
+export function chainStartAttributes(start: ChainStart, captureContent: boolean, maxContentLength: number): Attributes {
+  const { kind } = start;
+  let attributes: Attributes;
+  if (kind.kind === "agent") attributes = agentAttributes(kind.name, kind.id);
+  else if (kind.kind === "workflow") attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN", [GEN_AI_OPERATION_NAME]: "invoke_workflow" };
+  else if (kind.kind === "prompt") attributes = { [OPENINFERENCE_SPAN_KIND]: "PROMPT" };
+  else attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
+  if (kind.kind === "prompt") Object.assign(attributes, promptTemplateAttributes(start.serialized, start.inputs, start.metadata, captureContent, maxContentLength));
+  if (captureContent) putChainInput(attributes, start.inputs, maxContentLength);
   return attributes;
 }
 
 export function putChainInput(attributes: Attributes, inputs: unknown, maxContentLength: number): void {
-  putValue(attributes, INPUT_VALUE, inputs, maxContentLength, INPUT_MIME_TYPE);
+  putChainValue(attributes, INPUT_VALUE, INPUT_MIME_TYPE, inputs, maxContentLength);
 }
 
 export function chainEndAttributes(outputs: unknown, captureContent: boolean, maxContentLength: number): Attributes {
   const attributes: Attributes = {};
-  if (captureContent) putValue(attributes, OUTPUT_VALUE, outputs, maxContentLength, OUTPUT_MIME_TYPE);
+  if (captureContent) putChainValue(attributes, OUTPUT_VALUE, OUTPUT_MIME_TYPE, outputs, maxContentLength);
   return attributes;
+}
+
+/**
+ * LangChain wraps a chain's plain input or output as `{input: ...}` / `{output: ...}`: a single
+ * string is written as that text (text/plain), as OpenInference does; anything else as JSON.
+ */
+function putChainValue(attributes: Attributes, name: string, mimeTypeName: string, value: unknown, maxContentLength: number): void {
+  const only = singleString(value);
+  if (only !== undefined) putPayload(attributes, name, textPayload(only, maxContentLength), mimeTypeName);
+  else putValue(attributes, name, value, maxContentLength, mimeTypeName);
+}
+
+/** Only LangChain's own wrappers are looked into: listing the keys of any object would cost its size. */
+const WRAPPER_KEYS = ["input", "output"] as const;
+
+function singleString(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  const record = asRecord(value);
+  if (record === undefined) return undefined;
+  for (const key of WRAPPER_KEYS) {
+    const wrapped = record[key];
+    if (typeof wrapped === "string") return Object.keys(record).length === 1 ? wrapped : undefined;
+  }
+  return undefined;
 }

@@ -21,6 +21,16 @@ export function asString(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The value of a JSON text; `fallback` for anything that is not one. */
+export function parseJsonOr(text: unknown, fallback: unknown): unknown {
+  if (typeof text !== "string") return fallback;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return fallback;
+  }
+}
+
 export function asNumber(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

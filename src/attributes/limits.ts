@@ -1,6 +1,9 @@
 import type { AttributeValue, Attributes } from "@opentelemetry/api";
 import {
+  AGENT_NAME,
   ERROR_TYPE,
+  GEN_AI_AGENT_ID,
+  GEN_AI_AGENT_NAME,
   GEN_AI_CONVERSATION_ID,
   GEN_AI_DATA_SOURCE_ID,
   GEN_AI_PROVIDER_NAME,
@@ -31,6 +34,9 @@ export const MAX_ARRAY_ITEMS = 64;
 /** Attributes that hold an identity, not content: capped at `MAX_IDENTITY_LENGTH`. */
 const IDENTITY_ATTRIBUTES: ReadonlySet<string> = new Set([
   LANGCHAIN_RUN_NAME,
+  GEN_AI_AGENT_NAME,
+  GEN_AI_AGENT_ID,
+  AGENT_NAME,
   SESSION_ID,
   USER_ID,
   GEN_AI_CONVERSATION_ID,

@@ -18,7 +18,6 @@ import {
   GEN_AI_RESPONSE_FINISH_REASONS,
   GEN_AI_RESPONSE_ID,
   GEN_AI_RESPONSE_MODEL,
-  GEN_AI_TOOL_DEFINITIONS,
   GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   GEN_AI_USAGE_INPUT_TOKENS,
@@ -42,33 +41,44 @@ import {
   OUTPUT_VALUE,
 } from "../attribute-names.js";
 import { toPayload, type Payload } from "../payload.js";
-import { asNumber, asRecord, asString, putPayload, putValue } from "./content.js";
-import { putFlattenedMessages, toGenAiMessage, type GenAiMessage } from "./messages.js";
+import { asNumber, asRecord, asString, putPayload } from "./content.js";
+import { FLATTENED_OUTPUT_ATTRIBUTE_BUDGET, flattenedInputBudget, putFlattenedMessages } from "./flattened-messages.js";
+import { messagesPayload } from "./message-json.js";
+import { promptMessage, toGenAiMessage, withFinishReason, type GenAiMessage } from "./messages.js";
+import { putToolDefinitions, toolDescriptions } from "./tool-definitions.js";
 
 export type ModelOperation = "chat" | "text_completion";
 
-/** LangChain `ls_provider` (or the package in the serialized id) to `gen_ai.provider.name`. */
-const PROVIDER_NAMES: Record<string, string> = {
-  openai: "openai",
-  azure: "azure.ai.openai",
-  azure_openai: "azure.ai.openai",
-  anthropic: "anthropic",
-  bedrock: "aws.bedrock",
-  amazon_bedrock: "aws.bedrock",
-  aws: "aws.bedrock",
-  google_vertexai: "gcp.vertex_ai",
-  vertexai: "gcp.vertex_ai",
-  google_genai: "gcp.gemini",
-  google_gemini: "gcp.gemini",
-  mistral: "mistral_ai",
-  mistralai: "mistral_ai",
-  groq: "groq",
-  cohere: "cohere",
-  deepseek: "deepseek",
-  xai: "x_ai",
-  perplexity: "perplexity",
-  ibm: "ibm.watsonx.ai",
-  watsonx: "ibm.watsonx.ai",
+/**
+ * LangChain `ls_provider` (or the package in the serialized id) to the GenAI
+ * `gen_ai.provider.name` and OpenInference's `llm.provider` (Phoenix looks up costs by the
+ * latter, so it keeps OpenInference's own, coarser names).
+ */
+const PROVIDER_NAMES: Record<string, { genAi: string; openInference: string }> = {
+  openai: { genAi: "openai", openInference: "openai" },
+  azure: { genAi: "azure.ai.openai", openInference: "azure" },
+  azure_openai: { genAi: "azure.ai.openai", openInference: "azure" },
+  anthropic: { genAi: "anthropic", openInference: "anthropic" },
+  bedrock: { genAi: "aws.bedrock", openInference: "aws" },
+  amazon_bedrock: { genAi: "aws.bedrock", openInference: "aws" },
+  aws: { genAi: "aws.bedrock", openInference: "aws" },
+  google_vertexai: { genAi: "gcp.vertex_ai", openInference: "google" },
+  vertexai: { genAi: "gcp.vertex_ai", openInference: "google" },
+  google_genai: { genAi: "gcp.gemini", openInference: "google" },
+  google_gemini: { genAi: "gcp.gemini", openInference: "google" },
+  mistral: { genAi: "mistral_ai", openInference: "mistralai" },
+  mistralai: { genAi: "mistral_ai", openInference: "mistralai" },
+  groq: { genAi: "groq", openInference: "groq" },
+  cohere: { genAi: "cohere", openInference: "cohere" },
+  deepseek: { genAi: "deepseek", openInference: "deepseek" },
+  xai: { genAi: "x_ai", openInference: "xai" },
+  perplexity: { genAi: "perplexity", openInference: "perplexity" },
+  fireworks: { genAi: "fireworks", openInference: "fireworks" },
+  together: { genAi: "together", openInference: "together" },
+  ollama: { genAi: "ollama", openInference: "ollama" },
+  cerebras: { genAi: "cerebras", openInference: "cerebras" },
+  ibm: { genAi: "ibm.watsonx.ai", openInference: "ibm" },
+  watsonx: { genAi: "ibm.watsonx.ai", openInference: "ibm" },
 };
 
 /** Where each request parameter hides in LangChain's `invocation_params` (provider spellings vary). */
@@ -105,9 +115,9 @@ function firstString(fields: Record<string, unknown> | undefined, keys: string[]
   return undefined;
 }
 
-function providerName(metadata: Record<string, unknown> | undefined, serialized: unknown): string | undefined {
+function providerNames(metadata: Record<string, unknown> | undefined, serialized: unknown): { genAi: string; openInference: string } | undefined {
   const lsProvider = asString(metadata?.["ls_provider"])?.toLowerCase();
-  if (lsProvider !== undefined) return PROVIDER_NAMES[lsProvider] ?? lsProvider;
+  if (lsProvider !== undefined) return PROVIDER_NAMES[lsProvider] ?? { genAi: lsProvider, openInference: lsProvider };
   // Serialized ids look like ["langchain", "chat_models", "openai", "ChatOpenAI"].
   const id = asRecord(serialized)?.["id"];
   const packageName = Array.isArray(id) && id.length >= 4 ? asString(id[id.length - 2]) : undefined;
@@ -143,15 +153,15 @@ function putRequestParameters(attributes: Attributes, params: Record<string, unk
   }
   const stop = STOP_KEYS.map((key) => params?.[key]).find(Array.isArray) ?? metadata?.["ls_stop"];
   if (Array.isArray(stop)) attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = stop.filter((s): s is string => typeof s === "string");
-  const stream = params?.["stream"] ?? params?.["streaming"];
-  if (typeof stream === "boolean") attributes[GEN_AI_REQUEST_STREAM] = stream;
+  // The spec sets it only for streamed calls.
+  if (params?.["stream"] === true || params?.["streaming"] === true) attributes[GEN_AI_REQUEST_STREAM] = true;
 }
 
 /** Attributes known when a chat model or LLM run starts. */
 export function modelStartAttributes(start: ModelStart, captureContent: boolean, maxContentLength: number): Attributes {
   const params = asRecord(start.extraParams?.["invocation_params"]);
   const model = start.model;
-  const provider = providerName(start.metadata, start.serialized);
+  const provider = providerNames(start.metadata, start.serialized);
   const attributes: Attributes = {
     [GEN_AI_OPERATION_NAME]: start.operation,
     [OPENINFERENCE_SPAN_KIND]: "LLM",
@@ -161,36 +171,40 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
     attributes[LLM_MODEL_NAME] = model;
   }
   if (provider !== undefined) {
-    attributes[GEN_AI_PROVIDER_NAME] = provider;
-    attributes[LLM_PROVIDER] = provider;
+    attributes[GEN_AI_PROVIDER_NAME] = provider.genAi;
+    attributes[LLM_PROVIDER] = provider.openInference;
   }
   putRequestParameters(attributes, params, start.metadata);
   if (!captureContent) return attributes;
 
   if (params !== undefined) {
-    const { tools, ...rest } = params;
-    putValue(attributes, LLM_INVOCATION_PARAMETERS, rest, maxContentLength);
-    if (Array.isArray(tools) && tools.length > 0) putPayload(attributes, GEN_AI_TOOL_DEFINITIONS, toolDefinitionsPayload(tools, maxContentLength));
+    const tools = params["tools"];
+    putPayload(attributes, LLM_INVOCATION_PARAMETERS, invocationParametersPayload(params, tools, maxContentLength));
+    if (Array.isArray(tools) && tools.length > 0) putToolDefinitions(attributes, tools, maxContentLength);
   }
-  const messages: GenAiMessage[] = start.input.map((item) =>
-    typeof item === "string" ? { role: "user", parts: [{ type: "text", content: item }] } : toGenAiMessage(item),
-  );
-  const payload = toPayload(messages, maxContentLength);
+  const messages: GenAiMessage[] = start.input.map((item) => (typeof item === "string" ? promptMessage(item) : toGenAiMessage(item)));
+  const payload = messagesPayload(messages, maxContentLength);
   putPayload(attributes, GEN_AI_INPUT_MESSAGES, payload);
   putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
-  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength);
+  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(attributes));
   return attributes;
 }
 
-/** A model bound to tools sends the same tools array on every call: its JSON is written once. */
-const toolDefinitionsJson = new WeakMap<object, { maxLength: number; payload: Payload }>();
+/**
+ * Phoenix parses `llm.invocation_parameters` as JSON: when the tools make it too long, they are
+ * named by count instead (each is whole in `llm.tools.{i}.tool.json_schema`).
+ */
+function invocationParametersPayload(params: Record<string, unknown>, tools: unknown, maxContentLength: number): Payload {
+  const payload = toPayload(params, maxContentLength);
+  if (payload.mimeType === "application/json" || !Array.isArray(tools)) return payload;
+  const shorter = toPayload({ ...params, tools: `[${tools.length} tools: see llm.tools]` }, maxContentLength);
+  return { ...shorter, truncated: true };
+}
 
-function toolDefinitionsPayload(tools: unknown[], maxLength: number): Payload {
-  const cached = toolDefinitionsJson.get(tools);
-  if (cached?.maxLength === maxLength) return cached.payload;
-  const payload = toPayload(tools, maxLength);
-  toolDefinitionsJson.set(tools, { maxLength, payload });
-  return payload;
+/** The tools offered in this call, by name, with their descriptions (for the tool spans that follow). */
+export function offeredToolDescriptions(extraParams: Record<string, unknown> | undefined, maxContentLength: number): ReadonlyMap<string, string> | undefined {
+  const tools = asRecord(extraParams?.["invocation_params"])?.["tools"];
+  return Array.isArray(tools) && tools.length > 0 ? toolDescriptions(tools, maxContentLength) : undefined;
 }
 
 interface TokenUsage {
@@ -280,9 +294,8 @@ export function modelEndAttributes(output: unknown, captureContent: boolean, max
       addUsage(usage, messageTokens);
     }
     if (captureContent) {
-      const genAiMessage = message !== undefined ? toGenAiMessage(message) : { role: "assistant", parts: [{ type: "text", content: asString(fields["text"]) ?? "" }] };
-      if (finishReason !== undefined) genAiMessage.finish_reason = finishReason;
-      messages.push(genAiMessage);
+      const genAiMessage: GenAiMessage = message !== undefined ? toGenAiMessage(message) : { role: "assistant", parts: [{ type: "text", content: asString(fields["text"]) ?? "" }] };
+      messages.push(withFinishReason(genAiMessage, finishReason));
     }
   }
   if (!sawMessageUsage) addUsage(usage, llmOutputUsage(llmOutput) ?? {});
@@ -292,10 +305,10 @@ export function modelEndAttributes(output: unknown, captureContent: boolean, max
   if (responseId !== undefined) attributes[GEN_AI_RESPONSE_ID] = responseId;
   if (finishReasons.length > 0) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = finishReasons;
   if (captureContent && messages.length > 0) {
-    const payload = toPayload(messages, maxContentLength);
+    const payload = messagesPayload(messages, maxContentLength, true);
     putPayload(attributes, GEN_AI_OUTPUT_MESSAGES, payload);
     putPayload(attributes, OUTPUT_VALUE, payload, OUTPUT_MIME_TYPE);
-    putFlattenedMessages(attributes, LLM_OUTPUT_MESSAGES, messages, maxContentLength);
+    putFlattenedMessages(attributes, LLM_OUTPUT_MESSAGES, messages, maxContentLength, FLATTENED_OUTPUT_ATTRIBUTE_BUDGET);
   }
   return attributes;
 }

@@ -5,6 +5,8 @@ import {
   INPUT_MIME_TYPE,
   INPUT_VALUE,
   OPENINFERENCE_SPAN_KIND,
+  OUTPUT_MIME_TYPE,
+  OUTPUT_VALUE,
   RETRIEVAL_DOCUMENTS,
 } from "../attribute-names.js";
 import { cleanText, textPayload } from "../payload.js";
@@ -27,6 +29,8 @@ export function retrieverStartAttributes(retrieverName: string, query: unknown, 
 export function retrieverEndAttributes(documents: unknown, captureContent: boolean, maxContentLength: number): Attributes {
   const attributes: Attributes = {};
   if (!captureContent || !Array.isArray(documents)) return attributes;
+  // Phoenix shows a span's output from `output.value`; the documents are its output.
+  putValue(attributes, OUTPUT_VALUE, documents, maxContentLength, OUTPUT_MIME_TYPE);
   documents.slice(0, MAX_FLATTENED_DOCUMENTS).forEach((document, index) => {
     const fields = asRecord(document);
     const base = `${RETRIEVAL_DOCUMENTS}.${index}.document`;

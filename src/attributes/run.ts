@@ -1,4 +1,4 @@
-import type { Attributes } from "@opentelemetry/api";
+import type { Attributes, Context } from "@opentelemetry/api";
 import {
   GEN_AI_CONVERSATION_ID,
   LANGCHAIN_RUN_ID,
@@ -15,6 +15,7 @@ import {
   USER_ID,
 } from "../attribute-names.js";
 import { asRecord, asString, putValue } from "./content.js";
+import { openInferenceContext } from "./openinference-context.js";
 
 export interface RunIdentity {
   runId: string;
@@ -25,17 +26,27 @@ export interface RunIdentity {
   metadata: Record<string, unknown> | undefined;
 }
 
-/** Metadata keys that name the conversation; LangChain copies `configurable.thread_id` into metadata. */
-const CONVERSATION_KEYS = ["thread_id", "session_id", "conversation_id"] as const;
+/**
+ * Metadata keys that name the conversation, the explicit `session_id` first. LangGraph copies
+ * `configurable.thread_id` into metadata; LangChain hands other runs' `configurable` only to
+ * LangSmith's tracer, so a plain chain's session comes from metadata or the OpenTelemetry context.
+ */
+const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread_id"] as const;
 
-/** Adds what every span gets: who the run is, its tags and metadata. */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number): void {
+/**
+ * Adds what every span gets: who the run is, its tags and metadata, merged over what the caller
+ * set with OpenInference's context API (`setSession`, `setUser`, `setMetadata`, `setTags`, ...).
+ */
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
+  const fromContext = context === undefined ? undefined : openInferenceContext(context);
+  if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
   attributes[LANGCHAIN_RUN_TYPE] = run.runType;
   if (run.parentRunId !== undefined) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
-  if (Array.isArray(run.tags) && run.tags.length > 0) attributes[TAG_TAGS] = run.tags.filter((tag) => typeof tag === "string");
-  const metadata = asRecord(run.metadata);
+  const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
+  if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
+  const metadata = fromContext?.metadata === undefined ? asRecord(run.metadata) : { ...fromContext.metadata, ...asRecord(run.metadata) };
   if (metadata !== undefined) {
     const userMetadata = withoutFrameworkKeys(metadata);
     if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
@@ -51,14 +62,17 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxCo
     const userId = scalarString(metadata["user_id"]);
     if (userId !== undefined) attributes[USER_ID] = userId;
   }
+  // A session set only through the context names the conversation too.
+  const sessionId = attributes[SESSION_ID];
+  if (typeof sessionId === "string" && attributes[GEN_AI_CONVERSATION_ID] === undefined) attributes[GEN_AI_CONVERSATION_ID] = sessionId;
 }
 
 /**
- * LangChain and LangGraph fill every run's metadata with their own bookkeeping (`ls_*`,
- * `langgraph_*`, `checkpoint_ns`, `versions`): it becomes `gen_ai.*` and `langgraph.*`
- * attributes instead, and `metadata` keeps what the user put there.
+ * LangGraph fills every run's metadata with its own bookkeeping (`langgraph_*`,
+ * `checkpoint_ns`, `versions`): it becomes `langgraph.*` attributes instead. LangChain's
+ * `ls_*` keys stay, as Phoenix users filter on them (`metadata['ls_model_name']`).
  */
-const FRAMEWORK_KEY = /^(ls_|langgraph_|__)|^(checkpoint_ns|versions)$/;
+const FRAMEWORK_KEY = /^(langgraph_|__)|^(checkpoint_ns|versions)$/;
 
 function withoutFrameworkKeys(metadata: Record<string, unknown>): Record<string, unknown> | undefined {
   let userMetadata: Record<string, unknown> | undefined;

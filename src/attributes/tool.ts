@@ -25,6 +25,8 @@ export interface ToolStart {
   /** LangChain passes structured tool input as a JSON string. */
   input: string;
   toolCallId: string | undefined;
+  /** From the definitions offered to a model earlier in the same trace (see `ToolCatalog`). */
+  offeredDescription: string | undefined;
 }
 
 export function toolName(serialized: unknown, runName: string | undefined): string {
@@ -41,7 +43,7 @@ export function toolStartAttributes(start: ToolStart, captureContent: boolean, m
     [TOOL_NAME]: name,
   };
   if (start.toolCallId !== undefined) attributes[GEN_AI_TOOL_CALL_ID] = start.toolCallId;
-  const description = asString(asRecord(asRecord(start.serialized)?.["kwargs"])?.["description"]);
+  const description = asString(asRecord(asRecord(start.serialized)?.["kwargs"])?.["description"]) ?? start.offeredDescription;
   if (description !== undefined) {
     attributes[GEN_AI_TOOL_DESCRIPTION] = description;
     attributes[TOOL_DESCRIPTION] = description;

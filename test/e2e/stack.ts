@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
+import type { TracerProvider } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { stringify as toYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect } from "vitest";
@@ -497,6 +498,8 @@ export interface AppTracing {
   handler: OpenTelemetryCallbackHandler;
   /** Exports the spans and metrics recorded so far. */
   flush(): Promise<void>;
+  /** For the app's other instrumentations (e.g. HTTP), so their spans go the same way. */
+  tracerProvider: TracerProvider;
   shutdown(): Promise<void>;
 }
 
@@ -517,6 +520,7 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
     async flush() {
       await tracing.forceFlush();
     },
+    tracerProvider: tracing.tracerProvider,
     async shutdown() {
       await handler.shutdown();
       await tracing.shutdown();
@@ -557,7 +561,7 @@ export interface CheckedTrace {
   ancestorNames(span: JaegerSpan): string[];
 }
 
-/** Span names the handler's contract gives each kind of run (chains: their run name; a graph root may be `invoke_workflow {name}`). */
+/** Span names the handler's contract gives each kind of run (chains: their run name; a graph may be `invoke_workflow {name}` or `invoke_agent {name}`). */
 function allowedOperationNames(run: RecordedRun): string[] {
   switch (run.runType) {
     case "llm":
@@ -567,7 +571,7 @@ function allowedOperationNames(run: RecordedRun): string[] {
     case "retriever":
       return [`retrieval ${run.name}`];
     default:
-      return [run.name, `invoke_workflow ${run.name}`];
+      return [run.name, `invoke_workflow ${run.name}`, `invoke_agent ${run.name}`];
   }
 }
 

@@ -60,9 +60,9 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     expect(String(result.messages.at(-1)?.content)).toContain("42");
 
     const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
-    const graph = checked.spanNamed("invoke_workflow LangGraph");
+    const graph = checked.spanNamed("invoke_agent LangGraph");
     expect(graph.references).toEqual([]);
-    expect(tagValue(graph, "gen_ai.operation.name")).toBe("invoke_workflow");
+    expect(tagValue(graph, "gen_ai.operation.name")).toBe("invoke_agent");
 
     const agentNodes = checked.spansNamed("agent");
     const chats = checked.spansNamed("chat gpt-test");

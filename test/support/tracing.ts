@@ -2,14 +2,19 @@
 import { context, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
+import { LangChainContextManager, OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
+import { genAiSchemaCheck } from "./genai-schemas.js";
 
 let contextManagerRegistered = false;
 
-/** Context must propagate across awaits, as it does under any Node SDK or vendor distribution. */
-export function registerContextManager(): void {
+/**
+ * Context must propagate across awaits, as it does under any Node SDK or vendor distribution.
+ * `bridge`: wrapped in `LangChainContextManager`, as `langchain-otel/setup` does. The first call in a test file decides.
+ */
+export function registerContextManager(options: { bridge?: boolean } = {}): void {
   if (contextManagerRegistered) return;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const base = new AsyncLocalStorageContextManager();
+  context.setGlobalContextManager((options.bridge === true ? new LangChainContextManager(base) : base).enable());
   contextManagerRegistered = true;
 }
 
@@ -27,7 +32,7 @@ export interface TestTracing {
 export function createTestTracing(options: Omit<OpenTelemetryCallbackHandlerOptions, "tracerProvider"> = {}): TestTracing {
   registerContextManager();
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({ spanProcessors: [genAiSchemaCheck, new SimpleSpanProcessor(exporter)] });
   const handler = new OpenTelemetryCallbackHandler({ ...options, tracerProvider: provider });
   const spans = () => exporter.getFinishedSpans();
   return {

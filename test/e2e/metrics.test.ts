@@ -115,7 +115,7 @@ describeE2E("the demo's metrics in Prometheus and in Jaeger's Monitor tab", () =
 
     const internal = await suite.stack.jaeger.query.operationMetrics("calls", SERVICE_NAME, "internal");
     expect(internal.get("execute_tool get_exchange_rate")).toBeGreaterThan(0);
-    expect(internal.get("invoke_workflow support_agent")).toBeGreaterThan(0);
+    expect(internal.get("invoke_agent support_agent")).toBeGreaterThan(0);
 
     // get_exchange_rate fails once per demo run: an error rate above zero; the calculator never fails.
     const errors = await suite.stack.jaeger.query.operationMetrics("errors", SERVICE_NAME, "internal");

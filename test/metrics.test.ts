@@ -104,7 +104,8 @@ describe("GenAI client metrics", () => {
     const firstChunk = pointWith(await histogram(METRIC_TIME_TO_FIRST_CHUNK), CHAT);
     expect(firstChunk.count).toBe(2);
     expect(firstChunk.sum).toBeCloseTo(spanValues[0]! + spanValues[1]!, 9);
-    expect(firstChunk.min).toBeGreaterThanOrEqual(0.03); // it waited at least the scripted delay
+    // It waited the scripted delay (less 1 ms: libuv times timers on a millisecond clock, so they may fire that early).
+    expect(firstChunk.min).toBeGreaterThanOrEqual(0.029);
     expect(firstChunk.boundaries).toEqual(DURATION_BUCKETS);
     const duration = pointWith(await histogram(METRIC_OPERATION_DURATION), CHAT);
     expect(duration.sum).toBeGreaterThanOrEqual(firstChunk.sum);

@@ -45,6 +45,11 @@ export interface BenchContext {
   log(message: string): void;
 }
 
+/** Span-making and not sampled down: every run of an invocation should have its span. */
+function recordsEverySpan(configuration: Configuration): boolean {
+  return configuration.makesSpans && configuration.sampler === undefined;
+}
+
 /** Key of a (configuration, workload) pair in result maps. */
 export function pairKey(configurationId: string, workloadId: string): string {
   return `${configurationId}/${workloadId}`;
@@ -216,7 +221,7 @@ async function traceInvocations(
 export async function checkNesting(context: BenchContext, expectedTrees: Map<string, ExpectedRunTree>): Promise<Map<string, NestingResult>> {
   const { configurations, workloads, settings } = context;
   const results = new Map<string, NestingResult>();
-  for (const configuration of configurations.filter((candidate) => candidate.makesSpans)) {
+  for (const configuration of configurations.filter(recordsEverySpan)) {
     await withConfiguration(configuration, async () => {
       for (const workload of workloads) {
         const expected = expectedTrees.get(workload.id)!;
@@ -269,7 +274,7 @@ export async function measureTimingFidelity(context: BenchContext): Promise<Map<
   const sleepStep = createSleepStep();
   const loadWorkload = workloadById(context, settings.loadWorkloadId);
   const results = new Map<string, FidelityResult>();
-  for (const configuration of configurations.filter((candidate) => candidate.makesSpans)) {
+  for (const configuration of configurations.filter(recordsEverySpan)) {
     const result: FidelityResult = {
       aloneErrorMs: [],
       loadErrorMs: [],

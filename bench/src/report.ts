@@ -14,6 +14,11 @@ import type { Workload } from "./workloads.js";
 /** Targets the project quotes; the report marks each figure against them. */
 export const TARGETS = {
   oursOverFloor: 1.3,
+  oursWithoutContentOverFloor: 1.1,
+  /** A run no sampler records costs about what LangChain's callback machinery costs anyway. */
+  neverSampledOverNoop: 1.2,
+  /** At a 10% ratio, ours costs at most a quarter of what it costs recording everything. */
+  ratioSampledOverOurs: 0.25,
   oursOverCheapestNestingPeer: 0.5,
   durationErrorUnderLoadMs: 2,
   /** "No growth" in the second heap block: below this, growth is GC noise (about 50 B per invocation at 10,000). */
@@ -136,7 +141,21 @@ export function keyRatios(results: BenchResults): KeyRatio[] {
     ratios.push({
       label: `${workload.id}: ours (captureContent: false) ÷ floor (awaited) (${fixed(oursWithoutContent)} ÷ ${fixed(floor)} µs)`,
       value: `${fixed(ratio(oursWithoutContent, floor), 2)}×`,
-      verdict: "info",
+      verdict: primary ? targetVerdict(ratio(oursWithoutContent, floor) <= TARGETS.oursWithoutContentOverFloor) : "info",
+    });
+    const noop = medianOverhead(results, "noop", workload.id);
+    const neverSampled = medianOverhead(results, "ours-always-off", workload.id);
+    ratios.push({
+      label: `${workload.id}: ours, AlwaysOffSampler ÷ no-op awaited handler (${fixed(neverSampled)} ÷ ${fixed(noop)} µs)`,
+      value: `${fixed(ratio(neverSampled, noop), 2)}×`,
+      verdict: primary ? targetVerdict(ratio(neverSampled, noop) <= TARGETS.neverSampledOverNoop) : "info",
+    });
+    const ratioSampled = medianOverhead(results, "ours-ratio", workload.id);
+    const handlerOwn = (id: string): number => median(overheadPerRun(results, id, workload.id, "noop"));
+    ratios.push({
+      label: `${workload.id}: ours, ParentBased(TraceIdRatioBased(0.1)) ÷ ours recording all, handler's own cost over no-op (${fixed(handlerOwn("ours-ratio"))} ÷ ${fixed(handlerOwn("ours"))} µs; over no handler ${fixed(ratioSampled)} ÷ ${fixed(ours)} µs)`,
+      value: `${fixed(ratio(handlerOwn("ours-ratio"), handlerOwn("ours")), 2)}×`,
+      verdict: primary ? targetVerdict(ratio(handlerOwn("ours-ratio"), handlerOwn("ours")) <= TARGETS.ratioSampledOverOurs) : "info",
     });
     const peer = cheapestNestingPeer(results, workload.id);
     const oursOverPeer = peer === undefined ? Number.NaN : ratio(ours, peer.overhead);

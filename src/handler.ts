@@ -224,7 +224,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleLLMEnd(output: unknown, runId: string): void {
     this.safely("handleLLMEnd", () => {
-      this.endRun(runId, (capture) => modelEndAttributes(output, capture, this.options.maxContentLength));
+      this.endRun(runId, (capture, run) => modelEndAttributes(output, capture, this.options.maxContentLength, run.root === run));
     });
   }
 
@@ -307,7 +307,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.safelyStart(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", runId, parentRunId, "llm", () => {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
-      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
+      const isRoot = this.runs.get(parentRunId) === undefined;
+      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model, isRoot };
       const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
@@ -330,11 +331,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
+    const parentRun = this.runs.get(identity.parentRunId);
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active()));
+    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active(), parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
-    const parentContext: Context = this.runs.get(identity.parentRunId)?.context ?? context.active();
+    const parentContext: Context = parentRun?.context ?? context.active();
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
     let content: Attributes | undefined;
@@ -354,11 +356,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /** `endAttributes` is only computed for a run we know, with that run's content setting. The span always ends. */
-  private endRun(runId: string, endAttributes: (captureContent: boolean) => Attributes): void {
+  private endRun(runId: string, endAttributes: (captureContent: boolean, run: OpenRun) => Attributes): void {
     const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
     try {
-      const attributes = contained("end attributes", () => endAttributes(run.captureContent)) ?? {};
+      const attributes = contained("end attributes", () => endAttributes(run.captureContent, run)) ?? {};
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
       const bounded = this.bounded(attributes);
       this.callerSpans?.update(run.span, bounded);

@@ -63,7 +63,7 @@ function forceGc(): void {
 /** Waits until LangChain's background callback queue is empty (a no-op for awaited handlers). */
 const drainCallbacks = (): Promise<void> => awaitAllCallbacks();
 
-async function withConfiguration<T>(configuration: Configuration, work: () => Promise<T>): Promise<T> {
+export async function withConfiguration<T>(configuration: Configuration, work: () => Promise<T>): Promise<T> {
   configuration.attach();
   try {
     return await work();

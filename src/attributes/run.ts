@@ -37,12 +37,13 @@ const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread
  * Adds what every span gets: who the run is, its tags and metadata, merged over what the caller
  * set with OpenInference's context API (`setSession`, `setUser`, `setMetadata`, `setTags`, ...).
  */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context, parentRunTraced = false): void {
   const fromContext = context === undefined ? undefined : openInferenceContext(context);
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
   attributes[LANGCHAIN_RUN_TYPE] = run.runType;
-  if (run.parentRunId !== undefined) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
+  // Under its parent run's span the parent is the span's parent: the id is written only where it is not.
+  if (run.parentRunId !== undefined && !parentRunTraced) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
   const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
   if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
@@ -81,6 +82,14 @@ function withoutFrameworkKeys(metadata: Record<string, unknown>): Record<string,
     (userMetadata ??= {})[key] = metadata[key];
   }
   return userMetadata;
+}
+
+/**
+ * A run inside a LangGraph step (a node, or a chain the node runs): its input is the graph's
+ * whole state, which the graph span's input and the earlier steps' outputs already hold.
+ */
+export function isInsideGraphStep(metadata: Record<string, unknown> | undefined): boolean {
+  return typeof metadata?.["langgraph_node"] === "string";
 }
 
 /** LangGraph tags its plumbing (`__start__`, channel writes) `langsmith:hidden`: their payloads only repeat the graph's. */

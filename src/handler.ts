@@ -28,6 +28,7 @@ import {
 } from "./attribute-names.js";
 import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
+import { keepConventions } from "./attributes/conventions.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
@@ -341,7 +342,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
     let content: Attributes | undefined;
     if (captureContent) {
-      content = contained("start content", () => startAttributes(true));
+      content = contained("start content", () => keepConventions(startAttributes(true), this.options.contentConventions));
       if (content !== undefined) span.setAttributes(this.bounded(content));
     }
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
@@ -360,7 +361,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
     try {
-      const attributes = contained("end attributes", () => endAttributes(run.captureContent, run)) ?? {};
+      const attributes = contained("end attributes", () => keepConventions(endAttributes(run.captureContent, run), this.options.contentConventions)) ?? {};
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
       const bounded = this.bounded(attributes);
       this.callerSpans?.update(run.span, bounded);

@@ -226,3 +226,21 @@ export async function createConfigurations(pipeline: TracingPipeline): Promise<C
     await openLLMetry(tracerProvider),
   ];
 }
+
+/**
+ * Ours writing one convention's content only (`contentConventions`), weighed in the
+ * bytes-on-the-wire figures only.
+ */
+export function oneConventionConfigurations(tracerProvider: TracerProvider): Configuration[] {
+  return (["gen_ai", "openinference"] as const).map((convention) => {
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, contentConventions: [convention] });
+    return handlerConfiguration({
+      id: `ours-${convention}-only`,
+      label: `langchain-otel (contentConventions: ["${convention}"])`,
+      role: "ours",
+      makesSpans: true,
+      handler,
+      openRunCount: () => handler.openRunCount,
+    });
+  });
+}

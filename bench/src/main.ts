@@ -13,6 +13,10 @@ import {
   type BenchSettings,
 } from "./measure.js";
 import { measureInIsolation } from "./isolated.js";
+import { oneConventionConfigurations } from "./configurations.js";
+import { measureScale } from "./scale.js";
+import { measureWireBytes } from "./wire.js";
+import { createDemoWorkload } from "./workloads.js";
 import { keyRatios, renderConsoleSummary, renderJson, renderMarkdown, type BenchResults } from "./report.js";
 import { BENCH_ROOT } from "./singletons.js";
 
@@ -27,6 +31,8 @@ const FULL: BenchSettings = {
   fidelityLoadInvocations: 200,
   heapBlockInvocations: 10_000,
   loadWorkloadId: "agent-chain",
+  wire: { invocations: { "agent-chain": 20, "langgraph-agent": 20, demo: 2 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
+  scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 8, seconds: 5, bursts: [64, 128, 256, 512] },
   isolated: {
     configurationIds: ["none", "floor", "ours", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
@@ -49,6 +55,8 @@ const SMOKE: BenchSettings = {
   fidelityLoadInvocations: 20,
   heapBlockInvocations: 50,
   loadWorkloadId: "agent-chain",
+  wire: { invocations: { "agent-chain": 2, "langgraph-agent": 2, demo: 1 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
+  scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 2, seconds: 0.3, bursts: [4] },
   isolated: {
     configurationIds: ["none", "floor", "ours", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
@@ -74,6 +82,10 @@ async function main(): Promise<void> {
   const throughput = await measureThroughput(context);
   const fidelity = await measureTimingFidelity(context);
   const heap = await measureHeapGrowth(context);
+  const wireContext = { ...context, configurations: [...configurations, ...oneConventionConfigurations(pipeline.provider)] };
+  const wire = await measureWireBytes(wireContext, settings.wire, [createDemoWorkload()]);
+  const runCounts = new Map([...expectedTrees].map(([workloadId, tree]) => [workloadId, tree.runCount]));
+  const scale = await measureScale(workloads, runCounts, settings.scale, log);
   const isolated = await measureInIsolation(settings.isolated, log);
 
   const results: BenchResults = {
@@ -88,6 +100,9 @@ async function main(): Promise<void> {
     nesting,
     fidelity,
     heap,
+    wire,
+    wireConfigurations: wireContext.configurations,
+    scale,
     isolated,
   };
   const ratios = keyRatios(results);

@@ -17,6 +17,8 @@ import {
 } from "./run-tree.js";
 import { RunTreeRecorder } from "../../test/support/run-recorder.js";
 import type { IsolatedSettings } from "./isolated.js";
+import type { ScaleSettings } from "./scale.js";
+import type { WireSettings } from "./wire.js";
 import { rotate } from "./stats.js";
 import { createSleepStep, SLEEP_STEP_NAME, type Handlers, type Workload } from "./workloads.js";
 
@@ -34,6 +36,8 @@ export interface BenchSettings {
   heapBlockInvocations: number;
   /** Workload for the timing-under-load and heap measurements. */
   loadWorkloadId: string;
+  wire: WireSettings;
+  scale: ScaleSettings;
   isolated: IsolatedSettings;
 }
 

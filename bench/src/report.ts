@@ -6,6 +6,8 @@ import { join } from "node:path";
 import type { Configuration } from "./configurations.js";
 import { pairKey, type BenchSettings, type FidelityResult, type HeapResult, type NestingResult, type ThroughputResult } from "./measure.js";
 import type { IsolatedResult } from "./isolated.js";
+import type { ScaleResult } from "./scale.js";
+import type { WireResult } from "./wire.js";
 import type { ExpectedRunTree } from "./run-tree.js";
 import { BENCH_ROOT, packageRootFrom, PEER_PACKAGES, REPO_ROOT } from "./singletons.js";
 import { fixed, max, median, medianRange, ratio } from "./stats.js";
@@ -23,6 +25,8 @@ export const TARGETS = {
   durationErrorUnderLoadMs: 2,
   /** "No growth" in the second heap block: below this, growth is GC noise (about 50 B per invocation at 10,000). */
   secondBlockGrowthBytes: 512 * 1024,
+  /** No more bytes per trace than OpenInference writes for the same work, carrying both conventions. */
+  oursBytesOverOpenInference: 1,
 } as const;
 
 export interface BenchResults {
@@ -37,6 +41,10 @@ export interface BenchResults {
   nesting: Map<string, NestingResult>;
   fidelity: Map<string, FidelityResult>;
   heap: Map<string, HeapResult>;
+  /** OTLP/protobuf bytes, by configuration/workload (the one-convention configurations included). */
+  wire: Map<string, WireResult>;
+  wireConfigurations: Configuration[];
+  scale: Map<string, ScaleResult>;
   isolated: Map<string, IsolatedResult>;
 }
 
@@ -175,6 +183,17 @@ export function keyRatios(results: BenchResults): KeyRatio[] {
       label: `${workloadId}, each alone in its own process (cross-check): ours ÷ floor (${fixed(ours)} ÷ ${fixed(floor)} µs)`,
       value: `${fixed(ratio(ours, floor), 2)}×`,
       verdict: targetVerdict(ratio(ours, floor) <= TARGETS.oursOverFloor),
+    });
+  }
+  for (const workloadId of results.settings.wire.workloadIds) {
+    const ours = results.wire.get(pairKey("ours", workloadId));
+    const openInference = results.wire.get(pairKey("openinference", workloadId));
+    if (ours === undefined || openInference === undefined) continue;
+    const bytesRatio = ratio(ours.bytes / ours.invocations, openInference.bytes / openInference.invocations);
+    ratios.push({
+      label: `${workloadId}: ours ÷ OpenInference, OTLP/protobuf bytes per trace (${fixed(ours.bytes / ours.invocations, 0)} ÷ ${fixed(openInference.bytes / openInference.invocations, 0)} B)`,
+      value: `${fixed(bytesRatio, 2)}×`,
+      verdict: targetVerdict(bytesRatio <= TARGETS.oursBytesOverOpenInference),
     });
   }
   const fidelity = results.fidelity.get("ours");
@@ -366,6 +385,70 @@ function isolatedTables(results: BenchResults): string[] {
   });
 }
 
+function wireTables(results: BenchResults): string[] {
+  return results.settings.wire.workloadIds.flatMap((workloadId) => {
+    const openInference = results.wire.get(pairKey("openinference", workloadId));
+    const perTrace = (wire: WireResult): number => wire.bytes / wire.invocations;
+    const rows = results.wireConfigurations
+      .filter((configuration) => results.wire.has(pairKey(configuration.id, workloadId)))
+      .map((configuration) => {
+        const wire = results.wire.get(pairKey(configuration.id, workloadId))!;
+        return [
+          configuration.label,
+          fixed(wire.spans / wire.invocations, 1),
+          fixed(perTrace(wire), 0),
+          fixed(wire.bytes / wire.spans, 0),
+          openInference === undefined ? "n/a" : `${fixed(ratio(perTrace(wire), perTrace(openInference)), 2)}×`,
+        ];
+      });
+    const families = (id: string): string[] => {
+      const wire = results.wire.get(pairKey(id, workloadId));
+      return (wire?.families ?? []).slice(0, 16).map((family) => `${family.family} ${fixed(family.bytesPerInvocation, 0)} B (${fixed(family.attributesPerInvocation, 1)})`);
+    };
+    const invocations = results.wire.get(pairKey("ours", workloadId))?.invocations ?? 0;
+    return [
+      `### ${workloadId} (${invocations} invocations in one export request)`,
+      "",
+      ...table(["configuration", "spans / trace", "bytes / trace", "bytes / span", "÷ OpenInference"], rows),
+      "",
+      `Ours, by attribute family, ≈ bytes per trace (attributes per trace): ${families("ours").join("; ")}.`,
+      "",
+      `Ours with \`captureContent: false\`: ${families("ours-no-content").join("; ")}.`,
+      "",
+    ];
+  });
+}
+
+function scaleTable(results: BenchResults): string[] {
+  const rows = [...results.scale].map(([workloadId, scale]) => {
+    const lastWhole = scale.bursts.filter((burst) => burst.dropped === 0).at(-1);
+    const firstDropping = scale.bursts.find((burst) => burst.dropped > 0);
+    return [
+      workloadId,
+      fixed(scale.cpuUsPerRunWithout, 1),
+      fixed(scale.cpuUsPerRunWithOurs, 1),
+      fixed(scale.recordedRunsPerCoreSecond, 0),
+      fixed(scale.runsPerSecondWithOurs, 0),
+      `${scale.spansDroppedAtFullSpeed} of ${scale.spansEndedAtFullSpeed}`,
+      scale.bursts.map((burst) => `${burst.invocations} (${burst.spans} spans): ${burst.dropped} dropped`).join("; "),
+      `${lastWhole === undefined ? "none whole" : `whole up to ${lastWhole.spans} spans`}${firstDropping === undefined ? "" : `, drops from ${firstDropping.spans}`}`,
+    ];
+  });
+  return table(
+    [
+      "workload",
+      "CPU µs / run, no handler",
+      "CPU µs / run, ours exporting",
+      "runs / s one core can record (1 ÷ difference)",
+      "runs / s the process completed",
+      "spans dropped at full speed",
+      "bursts: invocations started at once",
+      "queue (2048)",
+    ],
+    rows,
+  );
+}
+
 function treeOutlines(results: BenchResults): string[] {
   return results.workloads.flatMap((workload) => [
     `<details><summary>${workload.id}: run tree as LangChain reports it</summary>`,
@@ -412,6 +495,17 @@ export function renderMarkdown(results: BenchResults, ratios: KeyRatio[]): strin
     "`heapUsed` after three forced GCs moves by a few hundred KiB from block to block with no trend (GC noise); a leak shows as growth in every block, and in the open-run count.",
     "",
     ...heapTable(results),
+    "",
+    "## Bytes on the wire",
+    "",
+    "What each configuration's spans weigh as the OTLP/protobuf exporter sends them (`ProtobufTraceSerializer` of `@opentelemetry/otlp-transformer`, the serializer behind `@opentelemetry/exporter-trace-otlp-proto`), for the same invocations, serialized together as one export request (resource and scope once, as a batch sends them). Uncompressed; the request spans of the bench are not included. Per attribute family: key + value bytes and a few bytes of framing per attribute, an estimate.",
+    "",
+    ...wireTables(results),
+    "## Throughput of one process, exporting for real",
+    "",
+    `Ours with the SDK's \`BatchSpanProcessor\` at its defaults (queue 2048 spans, batches of 512, 5 s delay) and \`OTLPTraceExporter\` (OTLP/HTTP JSON, what \`setupTracing()\` builds) to a loopback receiver in a child process that only counts spans. Full speed: ${results.settings.scale.concurrency} invocations in flight for ${results.settings.scale.seconds} s, each followed by one macrotask turn (a real invocation waits on its model call; the fakes never wait, which would starve the exporter of event-loop turns), then the same without a handler. CPU time is this process's (user + system, all threads). Bursts: that many invocations started at once, then a flush; dropped = ended − received.`,
+    "",
+    ...scaleTable(results),
     "",
     "## Cross-check: each configuration alone in its own process",
     "",

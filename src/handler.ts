@@ -33,7 +33,7 @@ import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
-import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
+import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
@@ -334,12 +334,18 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // for a span that will be recorded.
     const parentRun = this.runs.get(identity.parentRunId);
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active(), parentRun !== undefined));
+    contained("run attributes", () => putRunAttributes(attributes, identity, context.active(), parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
     const parentContext: Context = parentRun?.context ?? context.active();
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
-    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
+    const recording = span.isRecording();
+    if (recording) {
+      const metadata: Attributes = {};
+      contained("run metadata", () => putRunMetadata(metadata, identity, this.options.maxContentLength, context.active()));
+      span.setAttributes(this.bounded(metadata));
+    }
+    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && recording;
     let content: Attributes | undefined;
     if (captureContent) {
       content = contained("start content", () => keepConventions(startAttributes(true), this.options.contentConventions));
@@ -361,6 +367,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
     try {
+      if (!run.span.isRecording()) return; // a span nobody records: nothing to describe
       const attributes = contained("end attributes", () => keepConventions(endAttributes(run.captureContent, run), this.options.contentConventions)) ?? {};
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
       const bounded = this.bounded(attributes);

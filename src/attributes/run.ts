@@ -15,7 +15,7 @@ import {
   USER_ID,
 } from "../attribute-names.js";
 import { asRecord, asString, putValue } from "./content.js";
-import { openInferenceContext } from "./openinference-context.js";
+import { openInferenceContext, type OpenInferenceContext } from "./openinference-context.js";
 
 export interface RunIdentity {
   runId: string;
@@ -34,10 +34,11 @@ export interface RunIdentity {
 const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread_id"] as const;
 
 /**
- * Adds what every span gets: who the run is, its tags and metadata, merged over what the caller
- * set with OpenInference's context API (`setSession`, `setUser`, `setMetadata`, `setTags`, ...).
+ * Adds what every span gets at its start, for the sampler too: who the run is, its tags, session,
+ * user and LangGraph position, merged over what the caller set with OpenInference's context API
+ * (`setSession`, `setUser`, `setMetadata`, `setTags`, ...). The metadata JSON is `putRunMetadata`'s.
  */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context, parentRunTraced = false): void {
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, context?: Context, parentRunTraced = false): void {
   const fromContext = context === undefined ? undefined : openInferenceContext(context);
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
@@ -47,10 +48,8 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxCo
   if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
   const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
   if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
-  const metadata = fromContext?.metadata === undefined ? asRecord(run.metadata) : { ...fromContext.metadata, ...asRecord(run.metadata) };
+  const metadata = mergedMetadata(run, fromContext);
   if (metadata !== undefined) {
-    const userMetadata = withoutFrameworkKeys(metadata);
-    if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
     putLangGraphAttributes(attributes, metadata);
     for (const key of CONVERSATION_KEYS) {
       const conversationId = scalarString(metadata[key]);
@@ -66,6 +65,20 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxCo
   // A session set only through the context names the conversation too.
   const sessionId = attributes[SESSION_ID];
   if (typeof sessionId === "string" && attributes[GEN_AI_CONVERSATION_ID] === undefined) attributes[GEN_AI_CONVERSATION_ID] = sessionId;
+}
+
+/**
+ * The run's own metadata as JSON (`metadata`), LangGraph's bookkeeping left out. Written only on a
+ * recorded span: serialising it is most of a start's cost, and no sampler needs it.
+ */
+export function putRunMetadata(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
+  const metadata = mergedMetadata(run, context === undefined ? undefined : openInferenceContext(context));
+  const userMetadata = metadata === undefined ? undefined : withoutFrameworkKeys(metadata);
+  if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
+}
+
+function mergedMetadata(run: RunIdentity, fromContext: OpenInferenceContext | undefined): Record<string, unknown> | undefined {
+  return fromContext?.metadata === undefined ? asRecord(run.metadata) : { ...fromContext.metadata, ...asRecord(run.metadata) };
 }
 
 /**

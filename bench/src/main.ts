@@ -1,5 +1,5 @@
 // npm run bench [-- --smoke]   (or BENCH_SMOKE=1): see bench/README.md.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { prepareBenchEnvironment } from "./bench-environment.js";
@@ -17,8 +17,8 @@ import { oneConventionConfigurations } from "./configurations.js";
 import { measureScale } from "./scale.js";
 import { measureWireBytes } from "./wire.js";
 import { createDemoWorkload } from "./workloads.js";
-import { keyRatios, renderConsoleSummary, renderJson, renderMarkdown, type BenchResults } from "./report.js";
-import { BENCH_ROOT } from "./singletons.js";
+import { keyRatios, README_TABLE_END, README_TABLE_START, renderConsoleSummary, renderJson, renderMarkdown, renderReadmeTables, type BenchResults } from "./report.js";
+import { BENCH_ROOT, REPO_ROOT } from "./singletons.js";
 
 const FULL: BenchSettings = {
   smoke: false,
@@ -111,6 +111,18 @@ async function main(): Promise<void> {
   // Every per-round figure, for anyone who wants to recompute the tables differently.
   writeFileSync(`${output}.json`, renderJson(results));
   log(`wrote ${output}.md and ${output}.json`);
+  if (settings.smoke) {
+    writeFileSync(`${output}.readme.md`, renderReadmeTables(results)); // what a full run would put in the README
+  } else {
+    // The README's tables come from this run only, never from a hand edit.
+    const readmePath = join(REPO_ROOT, "README.md");
+    const readme = readFileSync(readmePath, "utf8");
+    const start = readme.indexOf(README_TABLE_START);
+    const end = readme.indexOf(README_TABLE_END);
+    if (start < 0 || end < start) throw new Error(`README.md has no ${README_TABLE_START} … ${README_TABLE_END} block`);
+    writeFileSync(readmePath, readme.slice(0, start) + renderReadmeTables(results) + readme.slice(end + README_TABLE_END.length));
+    log("wrote the README's benchmark tables");
+  }
   console.log(renderConsoleSummary(ratios));
 }
 

@@ -520,6 +520,40 @@ export function renderMarkdown(results: BenchResults, ratios: KeyRatio[]): strin
   ].join("\n");
 }
 
+/** Where the full run writes its summary into the top-level README (never edited by hand). */
+export const README_TABLE_START = "<!-- bench:table:start (written by npm run bench) -->";
+export const README_TABLE_END = "<!-- bench:table:end -->";
+
+/** The README's benchmark tables: cost, nesting and timing on the agent-like chain; bytes per trace. */
+export function renderReadmeTables(results: BenchResults): string {
+  const workloadId = results.settings.loadWorkloadId;
+  const runs = results.expectedTrees.get(workloadId)?.runCount ?? 0;
+  const floor = medianOverhead(results, "floor", workloadId);
+  const rows = ["floor", "ours", "ours-no-content", "ours-always-off", "ours-ratio", "langfuse", "openinference", "openllmetry"].flatMap((id) => {
+    const configuration = results.configurations.find((candidate) => candidate.id === id);
+    if (configuration === undefined) return [];
+    const overhead = medianOverhead(results, id, workloadId);
+    const nesting = results.nesting.get(pairKey(id, workloadId));
+    const fidelity = results.fidelity.get(id);
+    const loadError = fidelity === undefined || fidelity.loadErrorMs.length === 0 ? "—" : `${median(fidelity.loadErrorMs) >= 0 ? "+" : "−"}${fixed(Math.abs(median(fidelity.loadErrorMs)), 2)} ms`;
+    return [[configuration.role === "ours" && id === "ours" ? `**${configuration.label}**` : configuration.label, `${fixed(overhead)} µs`, `${fixed(ratio(overhead, floor), 2)}×`, nesting?.sequential ?? "—", nesting === undefined ? "—" : `${nesting.parallelCorrect}/${nesting.parallelTotal}`, loadError]];
+  });
+  const bytesRows = results.wireConfigurations.flatMap((configuration) => {
+    const cells = results.settings.wire.workloadIds.map((id) => {
+      const wire = results.wire.get(pairKey(configuration.id, id));
+      return wire === undefined ? "—" : `${fixed(wire.bytes / wire.invocations / 1024, 1)} KiB`;
+    });
+    return cells.every((cell) => cell === "—") ? [] : [[configuration.label, ...cells]];
+  });
+  return [
+    README_TABLE_START,
+    ...table([`${workloadId}, ${runs} runs (${results.startedAt.toISOString().slice(0, 10)})`, "overhead per run", "÷ floor", "nesting", `${results.settings.parallelInvocations} parallel requests`, "50 ms step under load"], rows),
+    "",
+    ...table(["OTLP/protobuf bytes per trace", ...results.settings.wire.workloadIds], bytesRows),
+    README_TABLE_END,
+  ].join("\n");
+}
+
 export function renderConsoleSummary(ratios: KeyRatio[]): string {
   const width = Math.max(...ratios.map((entry) => entry.label.length));
   return ["", "Key ratios:", ...ratios.map((entry) => `  ${entry.label.padEnd(width)}  ${entry.value.padStart(9)}  ${entry.verdict}`)].join("\n");

@@ -46,6 +46,8 @@ export interface ScriptedChatModelFields extends BaseChatModelParams {
   chunkDelayMs?: number;
   /** Reported in the invocation parameters, like a real model's sampling temperature. */
   temperature?: number;
+  /** When set, each call first POSTs its request here (a loopback stand-in for a provider's API). */
+  endpoint?: string;
 }
 
 export interface ScriptedChatModelCallOptions extends BaseChatModelCallOptions {
@@ -60,13 +62,14 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
   readonly firstChunkDelayMs: number;
   readonly chunkDelayMs: number;
   readonly temperature: number | undefined;
+  readonly endpoint: string | undefined;
 
   static override lc_name(): string {
     return "ScriptedChatModel";
   }
 
   constructor(fields: ScriptedChatModelFields) {
-    const { script, modelName, provider, firstChunkDelayMs, chunkDelayMs, temperature, ...baseFields } = fields;
+    const { script, modelName, provider, firstChunkDelayMs, chunkDelayMs, temperature, endpoint, ...baseFields } = fields;
     super(baseFields);
     this.script = script;
     this.modelName = modelName ?? "scripted-model-1";
@@ -74,6 +77,7 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
     this.firstChunkDelayMs = firstChunkDelayMs ?? 0;
     this.chunkDelayMs = chunkDelayMs ?? 0;
     this.temperature = temperature;
+    this.endpoint = endpoint;
   }
 
   _llmType(): string {
@@ -115,8 +119,17 @@ export class ScriptedChatModel extends BaseChatModel<ScriptedChatModelCallOption
     }
   }
 
+  /** The HTTP round trip of a real integration; the script has already decided the reply. */
+  private async sendRequest(endpoint: string, messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<void> {
+    const body = JSON.stringify({ model: this.modelName, messages: messages.map((message) => ({ role: message.type, content: message.text })) });
+    const response = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body, signal: options.signal });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`ScriptedChatModel: ${endpoint} answered HTTP ${response.status}`);
+  }
+
   private async *replyChunks(messages: BaseMessage[], options: this["ParsedCallOptions"]): AsyncGenerator<ChatGenerationChunk> {
     const reply = this.script(messages);
+    if (this.endpoint !== undefined) await this.sendRequest(this.endpoint, messages, options);
     if (this.firstChunkDelayMs > 0) await sleep(this.firstChunkDelayMs, undefined, { signal: options.signal });
 
     for (const [index, piece] of splitIntoStreamPieces(reply.text ?? "").entries()) {

@@ -160,6 +160,8 @@ export interface SupportAgentOptions {
   /** Simulated provider latency; 0 makes the agent as fast as it can be (for tests). */
   firstChunkDelayMs?: number;
   chunkDelayMs?: number;
+  /** Where the model POSTs each request (see demo/model-endpoint.ts); none by default. */
+  modelEndpoint?: string;
 }
 
 /** Builds the compiled graph; each call has fresh tools (so the first exchange-rate call fails again). */
@@ -170,6 +172,7 @@ export function createSupportAgent(options: SupportAgentOptions = {}) {
     provider: "scripted",
     firstChunkDelayMs: options.firstChunkDelayMs ?? 120,
     chunkDelayMs: options.chunkDelayMs ?? 12,
+    endpoint: options.modelEndpoint,
   });
   return buildToolCallingAgent({ model, tools: createSupportTools(), systemPrompt: SYSTEM_PROMPT, name: "support_agent" });
 }

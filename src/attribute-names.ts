@@ -42,6 +42,8 @@ export const GEN_AI_DATA_SOURCE_ID = "gen_ai.data_source.id";
 export const GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id";
 export const GEN_AI_AGENT_NAME = "gen_ai.agent.name";
 export const GEN_AI_AGENT_ID = "gen_ai.agent.id";
+/** Metric attribute of `gen_ai.client.token.usage`: `input` or `output`. */
+export const GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
 export const ERROR_TYPE = "error.type";
 
 // OpenInference

@@ -6,7 +6,6 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
-  type Context,
   type Span,
   type Tracer,
   type TracerProvider,
@@ -35,8 +34,10 @@ import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/r
 import { lastIdSegment } from "./attributes/content.js";
 import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
+import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
+import { parentContextOf, runContext } from "./run-context.js";
 import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
 import { withTimeout } from "./timeout.js";
 import { CallerSpans } from "./caller-span.js";
@@ -60,6 +61,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private readonly options: ResolvedOptions;
   private readonly tracer: Tracer;
   private readonly runs: RunRegistry;
+  private readonly metrics: GenAiMetrics;
   private readonly toolCatalog = new ToolCatalog();
   private readonly graphAgents = new GraphAgents();
   /** Only with the `annotateCallerSpan` option. */
@@ -74,6 +76,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.options = resolved;
     this.callerSpans = resolved.annotateCallerSpan ? new CallerSpans() : undefined;
     this.tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(LIBRARY_NAME, LIBRARY_VERSION);
+    this.metrics = new GenAiMetrics(resolved.meterProvider);
     this.runs = new RunRegistry(resolved.runTtlMs, (runId, run, reason, detail) => this.endUnfinished(runId, run, reason, detail));
   }
 
@@ -310,7 +313,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const model = modelName(extraParams, metadata);
       const isRoot = this.runs.get(parentRunId) === undefined;
       const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model, isRoot };
-      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: runName ?? lastIdSegment(llm), tags, metadata };
+      // A model called by a chain no callback manager traces (handler on the model's constructor)
+      // gets that chain's runName from LangChain (core's patchConfig keeps it): without a parent
+      // run, name the model itself.
+      const ownRunName = parentRunId === undefined ? undefined : runName;
+      const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: ownRunName ?? lastIdSegment(llm), tags, metadata };
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );
@@ -336,8 +343,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, context.active(), parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    // A run whose parent we never saw (handler set on a child's constructor) hangs under the caller's span.
-    const parentContext: Context = parentRun?.context ?? context.active();
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const recording = span.isRecording();
     if (recording) {
@@ -354,11 +360,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
     this.runs.add(identity.runId, {
       span,
-      context: trace.setSpan(parentContext, span),
+      context: runContext(parentContext, span, identity.runId),
       parentRunId: identity.parentRunId,
+      runType: identity.runType,
       captureContent,
       firstChunkAt: undefined,
       streamEvents: 0,
+      metricAttributes: this.metrics.startAttributes(attributes),
     });
   }
 
@@ -366,9 +374,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private endRun(runId: string, endAttributes: (captureContent: boolean, run: OpenRun) => Attributes): void {
     const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
+    const recording = run.span.isRecording();
+    // A span nobody records needs its end described only for the metrics (a model's usage).
+    const described = recording || run.metricAttributes !== undefined;
+    const attributes = (described && contained("end attributes", () => keepConventions(endAttributes(run.captureContent, run), this.options.contentConventions))) || {};
     try {
-      if (!run.span.isRecording()) return; // a span nobody records: nothing to describe
-      const attributes = contained("end attributes", () => keepConventions(endAttributes(run.captureContent, run), this.options.contentConventions)) ?? {};
+      if (!recording) return;
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
       const bounded = this.bounded(attributes);
       this.callerSpans?.update(run.span, bounded);
@@ -376,6 +387,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } finally {
       run.span.end();
       releaseFailedChildren(run, false);
+      this.metrics.recordEnd(run, attributes, performance.now());
     }
   }
 
@@ -394,6 +406,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const reason = cancelled && isCancellation(error) ? (open.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
     const run = this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason) ?? open;
     if (typeof error === "object" && error !== null) reportedErrors.add(error);
+    this.metrics.recordError(run, failure.type, performance.now());
     try {
       const attributes: Attributes = { [ERROR_TYPE]: failure.type };
       if (run.captureContent) contained("late inputs", () => putLateInputs(attributes, kwargs, this.options.maxContentLength));
@@ -419,6 +432,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
       if (reason === "cancelled") {
+        this.metrics.recordError(run, ERROR_TYPE_CANCELLED, performance.now());
         run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
         run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(detail ?? "its parent run was cancelled", true) });
       }

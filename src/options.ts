@@ -1,9 +1,12 @@
-import { diag, type TracerProvider } from "@opentelemetry/api";
+import { diag, type MeterProvider, type TracerProvider } from "@opentelemetry/api";
 import { CONTENT_CONVENTIONS, type ContentConvention } from "./attributes/conventions.js";
+import { describeValue } from "./describe-value.js";
 
 export interface OpenTelemetryCallbackHandlerOptions {
   /** Provider to create spans with. Default: the global provider of `@opentelemetry/api`. */
   tracerProvider?: TracerProvider;
+  /** Provider of the GenAI metrics (`gen_ai.client.*`). Default: the global provider of `@opentelemetry/api`, looked up at each record. */
+  meterProvider?: MeterProvider;
   /**
    * Record prompts, messages, documents and tool payloads. Default `true`, unless the
    * environment sets `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false`.
@@ -32,6 +35,7 @@ export interface OpenTelemetryCallbackHandlerOptions {
 
 export interface ResolvedOptions {
   tracerProvider: TracerProvider | undefined;
+  meterProvider: MeterProvider | undefined;
   captureContent: boolean;
   maxContentLength: number;
   runTtlMs: number;
@@ -47,7 +51,16 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "annotateCallerSpan", "contentConventions"]);
+const KNOWN_OPTIONS = new Set([
+  "tracerProvider",
+  "captureContent",
+  "maxContentLength",
+  "runTtlMs",
+  "flushTimeoutMs",
+  "annotateCallerSpan",
+  "meterProvider",
+  "contentConventions",
+]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -84,15 +97,21 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan, contentConventions } = given;
+  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan, contentConventions } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
   ) {
     fail("tracerProvider", "has no getTracer() method", "Pass an OpenTelemetry TracerProvider, or leave it out to use the global one.");
   }
+  if (
+    meterProvider !== undefined &&
+    (typeof meterProvider !== "object" || meterProvider === null || typeof (meterProvider as MeterProvider).getMeter !== "function")
+  ) {
+    fail("meterProvider", "has no getMeter() method", "Pass an OpenTelemetry MeterProvider (e.g. the SDK's MeterProvider), or leave it out to use the global one.");
+  }
   if (captureContent !== undefined && typeof captureContent !== "boolean") {
-    fail("captureContent", `must be a boolean, got ${JSON.stringify(captureContent)}`, "Use true or false.");
+    fail("captureContent", `must be a boolean, got ${describeValue(captureContent)}`, "Use true or false.");
   }
   if (annotateCallerSpan !== undefined && typeof annotateCallerSpan !== "boolean") {
     fail("annotateCallerSpan", `must be a boolean, got ${JSON.stringify(annotateCallerSpan)}`, "Use true to copy each root run's input, output and session onto the caller's span, or leave it out.");
@@ -101,10 +120,10 @@ export function resolveOptions(
     maxContentLength !== undefined &&
     (typeof maxContentLength !== "number" || !Number.isInteger(maxContentLength) || maxContentLength < MIN_CONTENT_LENGTH)
   ) {
-    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${String(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
+    fail("maxContentLength", `must be an integer >= ${MIN_CONTENT_LENGTH}, got ${describeValue(maxContentLength)}`, `Use a character count such as ${DEFAULT_MAX_CONTENT_LENGTH}.`);
   }
   if (runTtlMs !== undefined && (typeof runTtlMs !== "number" || !Number.isFinite(runTtlMs) || runTtlMs <= 0)) {
-    fail("runTtlMs", `must be a positive number of milliseconds, got ${String(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
+    fail("runTtlMs", `must be a positive number of milliseconds, got ${describeValue(runTtlMs)}`, `Use e.g. ${DEFAULT_RUN_TTL_MS} (15 minutes).`);
   }
   if (flushTimeoutMs !== undefined && (typeof flushTimeoutMs !== "number" || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs <= 0)) {
     fail("flushTimeoutMs", `must be a positive number of milliseconds, got ${String(flushTimeoutMs)}`, `Use e.g. ${DEFAULT_FLUSH_TIMEOUT_MS} (5 seconds).`);
@@ -118,13 +137,14 @@ export function resolveOptions(
   ) {
     fail(
       "contentConventions",
-      `must be a non-empty list of distinct "gen_ai" and "openinference", got ${JSON.stringify(contentConventions)}`,
+      `must be a non-empty list of distinct "gen_ai" and "openinference", got ${describeValue(contentConventions)}`,
       'Use ["gen_ai"] for Jaeger and APM backends, ["openinference"] for Phoenix, or leave it out for both.',
     );
   }
 
   return {
     tracerProvider: tracerProvider as TracerProvider | undefined,
+    meterProvider: meterProvider as MeterProvider | undefined,
     captureContent: (captureContent as boolean | undefined) ?? captureContentFromEnv(env),
     maxContentLength: (maxContentLength as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,

@@ -1,4 +1,5 @@
-import type { Context, Span } from "@opentelemetry/api";
+import type { Attributes, Context, Span } from "@opentelemetry/api";
+import { indexRun, unindexRun } from "./run-context.js";
 
 /** What the handler keeps about a run while its span is open. */
 export interface OpenRun {
@@ -6,6 +7,8 @@ export interface OpenRun {
   /** The parent's context with this run's span set: children start under it. */
   context: Context;
   parentRunId: string | undefined;
+  /** LangChain's run type: "llm", "chain", "tool", "retriever", ... */
+  runType: string;
   /** Runs started under this one that are still open. */
   children: Set<string> | undefined;
   /** Whether this run's payloads are recorded (off for LangGraph's hidden plumbing runs and spans a sampler dropped). */
@@ -27,6 +30,8 @@ export interface OpenRun {
    * the node failed with the abort's reason), they were cancelled too.
    */
   failedChildren: FailedChild[] | undefined;
+  /** The GenAI metrics' attributes of this run (`metrics.ts`); undefined for runs no metric covers. */
+  metricAttributes: Attributes | undefined;
 }
 
 export interface FailedChild {
@@ -46,6 +51,7 @@ export type UnfinishedReason = "ttl_expired" | "parent_ended" | "cancelled" | "s
  * The one owner of open runs. A run enters at start and leaves at end; a tree of runs that shows
  * no sign of life for `ttlMs` (an abandoned stream, say) leaves through `onExpired`, so memory
  * stays bounded, while a live tree (a long agent loop) is never cut.
+ * Open runs are also in the process-wide index of `run-context.ts`, for the context manager.
  */
 export class RunRegistry {
   private readonly runs = new Map<string, OpenRun>();
@@ -78,6 +84,7 @@ export class RunRegistry {
       span: newRun.span,
       context: newRun.context,
       parentRunId: newRun.parentRunId,
+      runType: newRun.runType,
       children: undefined,
       captureContent: newRun.captureContent,
       startedAt: now,
@@ -85,11 +92,13 @@ export class RunRegistry {
       lastActivityAt: now,
       firstChunkAt: newRun.firstChunkAt,
       streamEvents: newRun.streamEvents,
+      metricAttributes: newRun.metricAttributes,
       failedChildren: undefined,
     };
     run.root = parent?.root ?? run;
     run.root.lastActivityAt = now;
     this.runs.set(runId, run);
+    indexRun(runId, run);
     if (parent !== undefined) (parent.children ??= new Set()).add(runId);
     this.startSweeping();
     return run;
@@ -133,6 +142,7 @@ export class RunRegistry {
     const run = this.runs.get(runId);
     if (run === undefined) return undefined;
     this.runs.delete(runId);
+    unindexRun(runId, run);
     this.get(run.parentRunId)?.children?.delete(runId);
     if (run.children !== undefined) {
       for (const childId of run.children) this.expire(childId, reasonForChildren, detail);

@@ -18,6 +18,7 @@ const NATIVE_ONLY_COLLECTOR_VARIABLES = [
   "COLLECTOR_OTLP_HTTP_ENDPOINT",
   "COLLECTOR_METRICS_HOST",
   "COLLECTOR_METRICS_PORT",
+  "COLLECTOR_PROMETHEUS_ENDPOINT",
   "JAEGER_OTLP_ENDPOINT",
 ];
 const NATIVE_ONLY_JAEGER_VARIABLES = [
@@ -37,6 +38,11 @@ interface ComposeService {
   ports?: string[];
   healthcheck?: { test?: string[] };
   depends_on?: Record<string, { condition?: string }>;
+}
+interface CollectorConfig {
+  connectors: Record<string, unknown>;
+  exporters: Record<string, { endpoint?: string; headers?: Record<string, string> }>;
+  service: { pipelines: Record<string, { receivers: string[]; processors?: string[]; exporters: string[] | string }> };
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -109,10 +115,15 @@ describe("docker-compose.yml", () => {
       receivers: Array<{ gomod: string }>;
       processors: Array<{ gomod: string }>;
       exporters: Array<{ gomod: string }>;
+      connectors: Array<{ gomod: string }>;
       extensions: Array<{ gomod: string }>;
     };
     expect(manifest.dist.version).toBe(versions.otelcol);
-    const components = [...manifest.receivers, ...manifest.processors, ...manifest.exporters, ...manifest.extensions];
+    const components = [...manifest.receivers, ...manifest.processors, ...manifest.exporters, ...manifest.connectors, ...manifest.extensions];
+    // The components collector-config.yaml uses beyond the core ones.
+    expect(components.map(({ gomod }) => gomod.split(" ")[0]?.split("/").pop())).toEqual(
+      expect.arrayContaining(["prometheusexporter", "spanmetricsconnector", "healthcheckextension"]),
+    );
     expect(components.length).toBeGreaterThan(0);
     for (const { gomod } of components) expect(gomod).toMatch(new RegExp(` v${versions.otelcol.replaceAll(".", "\\.")}$`));
   });
@@ -122,6 +133,16 @@ describe("docker-compose.yml", () => {
     expect(service(compose, "jaeger").command).toEqual(["--config", "/etc/jaeger/config.yaml"]);
     expect(service(compose, "otel-collector").volumes).toContain("./collector-config.yaml:/etc/otelcol-contrib/config.yaml:ro");
     expect(service(compose, "otel-collector").command).toEqual(["--config=/etc/otelcol-contrib/config.yaml"]);
+  });
+
+  it("pins Prometheus to the version scripts/otel-binaries.sh builds, on prometheus.yml, and Jaeger waits for it", () => {
+    const prometheus = service(compose, "prometheus");
+    expect(prometheus.image).toBe(`prom/prometheus:v${versions.prometheus}`);
+    expect(versions.prometheusModule).toBe(`v0.${versions.prometheus.split(".")[0]}${versions.prometheus.split(".")[1]?.padStart(2, "0")}.${versions.prometheus.split(".")[2]}`);
+    expect(prometheus.volumes).toContain("./prometheus.yml:/etc/prometheus/prometheus.yml:ro");
+    expect(prometheus.command).toContain("--config.file=/etc/prometheus/prometheus.yml");
+    expect(prometheus.healthcheck?.test?.[0]).toBe("CMD");
+    expect(service(compose, "jaeger").depends_on).toEqual({ prometheus: { condition: "service_healthy" } });
   });
 
   it("starts the collector after a healthy Jaeger, probed without a shell", () => {
@@ -169,6 +190,34 @@ describe("collector-config.yaml and jaeger-config.yaml", () => {
     const headerValues = Object.values(config.exporters).flatMap((exporter) => Object.values(exporter.headers ?? {}));
     expect(headerValues.length).toBeGreaterThanOrEqual(7);
     for (const value of headerValues) expect(value).toMatch(/\$\{env:[A-Z_]+:-\}$/);
+  });
+
+  it("scrape the collector's Prometheus endpoint, and point Jaeger's Monitor tab at that Prometheus", () => {
+    const collector = readYaml(STACK_FILES.collectorConfig) as CollectorConfig;
+    const exporterPort = /:(\d+)\}$/.exec(collector.exporters["prometheus"]?.endpoint ?? "")?.[1];
+    const prometheus = readYaml(STACK_FILES.prometheusConfig) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+    const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets).toEqual([`otel-collector:${exporterPort}`]);
+    const jaeger = readYaml(STACK_FILES.jaegerConfig) as {
+      extensions: {
+        jaeger_query: { storage: { metrics: string } };
+        jaeger_storage: { metric_backends: Record<string, { prometheus: { endpoint: string; normalize_calls: boolean; normalize_duration: boolean } }> };
+      };
+    };
+    const backend = jaeger.extensions.jaeger_storage.metric_backends[jaeger.extensions.jaeger_query.storage.metrics]?.prometheus;
+    expect(backend?.endpoint).toBe("${env:JAEGER_PROMETHEUS_ENDPOINT:-http://prometheus:9090}");
+    // The spanmetrics connector's names carry the _total and _milliseconds suffixes.
+    expect([backend?.normalize_calls, backend?.normalize_duration]).toEqual([true, true]);
+  });
+
+  it("turn every span into span metrics whatever the traces exporter list, and send metrics to Prometheus and the debug log by default", () => {
+    const { connectors, service: { pipelines } } = readYaml(STACK_FILES.collectorConfig) as CollectorConfig;
+    expect(Object.keys(connectors)).toEqual(["spanmetrics"]);
+    expect(pipelines["traces/spanmetrics"]).toEqual({ receivers: ["otlp"], processors: ["memory_limiter"], exporters: ["spanmetrics"] });
+    expect(pipelines["metrics/spanmetrics"]).toEqual({ receivers: ["spanmetrics"], exporters: ["prometheus"] });
+    expect(pipelines["metrics"]?.receivers).toEqual(["otlp"]);
+    expect(pipelines["metrics"]?.processors).toEqual(["memory_limiter", "batch"]);
+    expect(pipelines["metrics"]?.exporters).toBe("${env:COLLECTOR_METRICS_EXPORTERS:-[prometheus, debug]}");
   });
 
   it("send traces to Jaeger and the debug log by default, through memory_limiter then batch", () => {

@@ -1,8 +1,5 @@
-import { spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AIMessage, HumanMessage, ToolMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { context, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -14,29 +11,9 @@ import { SUPPORT_QUESTION, supportAgentScript } from "../demo/support-agent.js";
 import { renderTraceTree } from "../demo/trace-tree.js";
 import { genAiSchemaViolations } from "./support/genai-schemas.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { runDemo } from "./support/run-demo.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEMO_TIMEOUT_MS = 60_000;
-
-interface DemoRun {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the demo as a user would, with a clean OTEL_* environment plus `env`. */
-function runDemo(env: Record<string, string>): Promise<DemoRun> {
-  const inheritedEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_")));
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("npx", ["tsx", "demo/agent.ts"], { cwd: repoRoot, env: { ...inheritedEnv, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (exitCode) => resolveRun({ exitCode, stdout, stderr }));
-  });
-}
 
 /** A loopback port nothing listens on (bound once, then released). */
 async function unusedLoopbackPort(): Promise<number> {
@@ -102,12 +79,15 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
       expect(rows[1]?.name).toContain("support_agent");
 
       // Four model calls, each inside an "agent" node, each streamed and with token usage.
+      expect(rows.filter((row) => row.name === "POST")).toHaveLength(4);
       const chatIndexes = rows.flatMap((row, index) => (row.name === "chat scripted-support-model" ? [index] : []));
       expect(chatIndexes).toHaveLength(4);
       for (const index of chatIndexes) {
         expect(rows[index]?.details).toMatch(/^tokens [1-9]\d* in \/ [1-9]\d* out  first chunk \d+\.\d ms$/);
         const parentRow = rows.slice(0, index).reverse().find((row) => row.depth === (rows[index]?.depth ?? 0) - 1);
         expect(parentRow?.name).toBe("agent");
+        // Its HTTP call to the loopback provider stand-in, under it (setupTracing's context manager).
+        expect(childrenOf(rows, index).map((row) => row.name)).toEqual(["POST"]);
       }
 
       // Tools with their call IDs; the first exchange-rate call fails, the agent retries it.
@@ -144,13 +124,15 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
 
         expect(unexpectedStderr(run.stderr)).toEqual([]);
         expect(run.exitCode).toBe(0);
-        expect(run.stdout).toContain(`Exported to ${receiver.baseUrl}/v1/traces.`);
+        const exportedCount = Number(new RegExp(`Exported (\\d+) spans to ${receiver.baseUrl}/v1/traces \\(http/protobuf\\)\\.`).exec(run.stdout)?.[1]);
+        expect(receiver.requests.every((request) => request.headers["content-type"] === "application/x-protobuf")).toBe(true);
         const traceId = /Open in Jaeger: http:\/\/jaeger\.test:16686\/trace\/([0-9a-f]{32})$/m.exec(run.stdout)?.[1];
         expect(traceId).toBeDefined();
         expect(run.stdout).toContain(`trace ${traceId}`);
 
         const exported = receiver.spans;
         expect(exported.length).toBe(parseTreeRows(run.stdout).length);
+        expect(exportedCount).toBe(exported.length);
         expect(new Set(exported.map((span) => span.traceId))).toEqual(new Set([traceId]));
         const roots = exported.filter((span) => span.parentSpanId === undefined);
         expect(roots.map((span) => span.name)).toEqual(["demo request"]);
@@ -160,6 +142,32 @@ describe("npm run demo (tsx demo/agent.ts)", () => {
         expect(exported.flatMap((span) => genAiSchemaViolations({ name: span.name, attributes: span.attributes as Attributes }))).toEqual([]);
         expect(roots[0]?.attributes).toMatchObject({ "openinference.span.kind": "AGENT", "session.id": "support-demo", "user.id": "demo-user" });
         expect(String(roots[0]?.attributes["output.value"])).toContain("SSO");
+      },
+      DEMO_TIMEOUT_MS,
+    );
+  });
+
+  describe("with a backend that takes only OTLP/protobuf (as Phoenix)", () => {
+    let receiver: OtlpReceiver;
+    beforeEach(async () => {
+      receiver = await startOtlpReceiver({ onlyAccepts: "protobuf" });
+    });
+    afterEach(async () => {
+      await receiver.close();
+    });
+
+    it(
+      "sent OTLP/JSON, reports the 415 as the wrong protocol, and prints no trace link",
+      async () => {
+        const run = await runDemo({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.baseUrl, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
+
+        expect(run.exitCode).toBe(0);
+        expect(run.stdout).toContain(`Export to ${receiver.baseUrl}/v1/traces (http/json) failed: HTTP 415`);
+        expect(run.stdout).toContain("this backend wants http/protobuf");
+        expect(run.stdout).not.toContain("OTEL_EXPORTER_OTLP_HEADERS");
+        expect(run.stdout).not.toContain("Exported");
+        expect(run.stdout).not.toContain("Open in Jaeger");
+        expect(receiver.spans).toEqual([]);
       },
       DEMO_TIMEOUT_MS,
     );
@@ -348,5 +356,9 @@ describe("demo helpers", () => {
     expect(
       otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://x.test/otlp" }),
     ).toBe("https://x.test/otlp");
+    expect(otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toBe("http://localhost:4317");
+    expect(otlpTracesUrlFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4317" })).toBe(
+      "http://collector:4317",
+    );
   });
 });

@@ -86,6 +86,8 @@ describe("options", () => {
     [{ captureContent: "yes" }, /option "captureContent" must be a boolean/],
     [{ maxContentLength: 10 }, /option "maxContentLength" must be an integer >= 64/],
     [{ maxContentLength: 1.5 }, /option "maxContentLength"/],
+    [{ maxContentLength: "1000" }, /option "maxContentLength" must be an integer >= 64, got "1000"\. Use a character count/],
+    [{ runTtlMs: "60000" }, /option "runTtlMs" must be a positive number of milliseconds, got "60000"\./],
     [{ runTtlMs: 0 }, /option "runTtlMs" must be a positive number/],
     [{ runTtlMs: Number.NaN }, /option "runTtlMs"/],
     [{ flushTimeoutMs: -1 }, /option "flushTimeoutMs" must be a positive number/],

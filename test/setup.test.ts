@@ -2,11 +2,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { context, createContextKey, trace } from "@opentelemetry/api";
+import { context, createContextKey, metrics, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RunnableLambda } from "@langchain/core/runnables";
+import { OpenTelemetryCallbackHandler } from "../src/index.js";
 import { setupTracing, type SetupTracingOptions, type Tracing } from "../src/setup.js";
-import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver.js";
+import { OTLP_METRIC_EXPORTER_PACKAGES } from "../src/setup-metrics.js";
+import { OTLP_EXPORTER_PACKAGES } from "../src/trace-exporter.js";
+import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedRequest } from "./support/otlp-receiver.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -18,6 +23,11 @@ const OTEL_ENV_VARS = [
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   "OTEL_EXPORTER_OTLP_HEADERS",
   "OTEL_BSP_SCHEDULE_DELAY",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_METRIC_EXPORT_INTERVAL",
+  "OTEL_METRIC_EXPORT_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
 ] as const;
 
 let receiver: OtlpReceiver;
@@ -53,7 +63,7 @@ function endSpanNamed(name: string, tracerProvider = trace.getTracerProvider()):
 }
 
 describe("setupTracing export", () => {
-  it("sends OTLP/JSON to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the serviceName option, and nests spans across await", async () => {
+  it("sends OTLP (protobuf by default) to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the serviceName option, and nests spans across await", async () => {
     const tracing = setup({ serviceName: "checkout-api" });
 
     await trace.getTracer("setup-test").startActiveSpan("parent", async (parent) => {
@@ -66,7 +76,7 @@ describe("setupTracing export", () => {
     const [request] = receiver.requests;
     expect(request?.method).toBe("POST");
     expect(request?.path).toBe("/v1/traces");
-    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(request?.headers["content-type"]).toBe("application/x-protobuf");
     const parent = receiver.spans.find((span) => span.name === "parent");
     const child = receiver.spans.find((span) => span.name === "child");
     expect(parent?.resource["service.name"]).toBe("checkout-api");
@@ -124,6 +134,35 @@ describe("setupTracing export", () => {
     endSpanNamed("short-delay", fast.tracerProvider);
     const spans = await receiver.waitForSpans(2, 2_000);
     expect(spans.map((span) => span.name)).toContain("short-delay");
+  });
+
+  it("registers LangChainContextManager: inside a run's body, the run's span is the active one", async () => {
+    const tracing = setup({ serviceName: "svc" });
+    const handler = new OpenTelemetryCallbackHandler();
+    const step = RunnableLambda.from(async () => {
+      await new Promise((resolveLater) => setTimeout(resolveLater, 1));
+      trace.getTracer("setup-test").startSpan("db.query").end(); // as an instrumentation would
+    }).withConfig({ runName: "step" });
+    await step.invoke(undefined, { callbacks: [handler] });
+    await tracing.forceFlush();
+
+    const stepSpan = receiver.spans.find((span) => span.name === "step");
+    expect(receiver.spans.find((span) => span.name === "db.query")?.parentSpanId).toBe(stepSpan?.spanId);
+
+    // LangGraph loaded afterwards keeps the storage the context manager set up for LangChain.
+    const { Annotation, END, START, StateGraph } = await import("@langchain/langgraph");
+    const graph = new StateGraph(Annotation.Root({ n: Annotation<number> }))
+      .addNode("work", async () => {
+        trace.getTracer("setup-test").startSpan("node.query").end();
+        return {};
+      })
+      .addEdge(START, "work")
+      .addEdge("work", END)
+      .compile();
+    await graph.invoke({ n: 1 }, { callbacks: [handler] });
+    await tracing.forceFlush();
+    const workSpan = receiver.spans.find((span) => span.name === "work");
+    expect(receiver.spans.find((span) => span.name === "node.query")?.parentSpanId).toBe(workSpan?.spanId);
   });
 
   it("shutdown() sends the spans still queued, unregisters the globals, and allows a new setup", async () => {
@@ -187,6 +226,75 @@ describe("setupTracing export", () => {
   });
 });
 
+/** Names of the metrics in an OTLP/JSON metrics export request. */
+function metricNames(request: ReceivedRequest | undefined): string[] {
+  const body = request?.json as { resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }> }> } | undefined;
+  return (body?.resourceMetrics ?? []).flatMap((r) => (r.scopeMetrics ?? []).flatMap((s) => (s.metrics ?? []).map((m) => m.name)));
+}
+
+const metricsRequests = () => receiver.requests.filter((request) => request.path.endsWith("metrics"));
+
+async function callModel(handler: OpenTelemetryCallbackHandler): Promise<void> {
+  const model = new ScriptedChatModel({ script: () => ({ text: "ok", usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } }), modelName: "m", provider: "openai" });
+  await model.invoke("hi", { callbacks: [handler] });
+}
+
+describe("setupTracing metrics", () => {
+  it("sends the handler's GenAI metrics to OTEL_EXPORTER_OTLP_ENDPOINT/v1/metrics over the traces' protocol, http/protobuf by default", async () => {
+    const tracing = setup({ serviceName: "checkout-api" });
+    await callModel(new OpenTelemetryCallbackHandler()); // both providers from the globals
+
+    await tracing.forceFlush();
+
+    expect(metricsRequests().map((request) => [request.path, request.headers["content-type"]])).toEqual([["/v1/metrics", "application/x-protobuf"]]);
+  });
+
+  it("sends OTLP/JSON metrics with OTEL_EXPORTER_OTLP_PROTOCOL=http/json: the GenAI histograms, with the same resource", async () => {
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/json";
+    const tracing = setup({ serviceName: "checkout-api" });
+    await callModel(new OpenTelemetryCallbackHandler());
+
+    await tracing.forceFlush();
+
+    const [request] = metricsRequests();
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(metricNames(request).sort()).toEqual(["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]);
+    const resource = (request?.json as { resourceMetrics: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> } }> }).resourceMetrics[0]?.resource;
+    expect(resource?.attributes.find((a) => a.key === "service.name")?.value.stringValue).toBe("checkout-api");
+  });
+
+  it("uses OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is, and exports every OTEL_METRIC_EXPORT_INTERVAL without a flush", async () => {
+    process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT = `${receiver.baseUrl}/custom/metrics`;
+    process.env.OTEL_METRIC_EXPORT_INTERVAL = "50";
+    const tracing = setup({ registerGlobally: false });
+    await callModel(new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider, meterProvider: tracing.meterProvider }));
+
+    const deadline = Date.now() + 5_000;
+    while (metricsRequests().length === 0 && Date.now() < deadline) await new Promise((resolveLater) => setTimeout(resolveLater, 20));
+
+    expect(metricsRequests()[0]?.path).toBe("/custom/metrics");
+    expect(metrics.getMeterProvider()).not.toBe(tracing.meterProvider); // registerGlobally: false
+  });
+
+  it("sends no metrics with OTEL_METRICS_EXPORTER=none, and traces as before", async () => {
+    process.env.OTEL_METRICS_EXPORTER = "none";
+    const tracing = setup();
+    await callModel(new OpenTelemetryCallbackHandler());
+
+    await tracing.forceFlush();
+
+    expect(metricsRequests()).toEqual([]);
+    expect(receiver.spans.map((span) => span.name)).toEqual(["chat m"]);
+  });
+
+  it("registers its meter provider globally and unregisters it at shutdown", async () => {
+    const tracing = setup();
+    expect(metrics.getMeterProvider()).toBe(tracing.meterProvider);
+    await tracing.shutdown();
+    expect(metrics.getMeterProvider()).not.toBe(tracing.meterProvider);
+  });
+});
+
 describe("setupTracing option validation", () => {
   const wrongOptions: Array<[string, unknown, RegExp]> = [
     ["options not an object", "my-service", /options must be an object.*got "my-service"/],
@@ -200,6 +308,8 @@ describe("setupTracing option validation", () => {
     ["spanProcessors not an array", { spanProcessors: new InMemorySpanExporter() }, /spanProcessors must be an array/],
     ["an exporter in spanProcessors", { spanProcessors: [new InMemorySpanExporter()] }, /spanProcessors\[0\] is not a SpanProcessor.*new SimpleSpanProcessor\(exporter\)/],
     ["registerGlobally not a boolean", { registerGlobally: "no" }, /registerGlobally must be true or false/],
+    ["metricExporter a span exporter", { metricExporter: { export() {}, shutdown() {} } }, /metricExporter must be a PushMetricExporter/],
+    ["metricReaders not readers", { metricReaders: [{}] }, /metricReaders must be an array of MetricReader/],
   ];
 
   it.each(wrongOptions)("throws at call time for %s", (_case, options, message) => {
@@ -210,12 +320,15 @@ describe("setupTracing option validation", () => {
 });
 
 describe("packaging", () => {
-  const SDK_PACKAGES_OF_SETUP = importedPackages(resolve(repoRoot, "src/setup.ts")).filter(
-    (name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api",
-  );
+  // Imported by setup's module graph, or loaded by it on demand (the OTLP exporter of each protocol).
+  const SDK_PACKAGES_OF_SETUP = [
+    ...packagesReachableFrom(resolve(repoRoot, "src/setup.ts")),
+    ...Object.values(OTLP_EXPORTER_PACKAGES),
+    ...Object.values(OTLP_METRIC_EXPORTER_PACKAGES),
+  ].filter((name) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api");
 
   it("the main entry never imports an SDK package that only setup needs", () => {
-    expect(SDK_PACKAGES_OF_SETUP.length).toBeGreaterThanOrEqual(4);
+    expect(SDK_PACKAGES_OF_SETUP).toEqual(expect.arrayContaining(["@opentelemetry/sdk-trace-base", "@opentelemetry/sdk-metrics", "@opentelemetry/exporter-metrics-otlp-http"]));
     const reachableFromMain = packagesReachableFrom(resolve(repoRoot, "src/index.ts"));
     expect(reachableFromMain.filter((name) => SDK_PACKAGES_OF_SETUP.includes(name))).toEqual([]);
   });

@@ -1,6 +1,6 @@
 /**
- * The trace stack's files, as the tests read them: docker-compose.yml, the collector and Jaeger
- * configs, the pinned versions (scripts/otel-versions.env) and the collector builder manifest.
+ * The trace stack's files, as the tests read them: docker-compose.yml, the collector, Jaeger and
+ * Prometheus configs, the pinned versions (scripts/otel-versions.env) and the collector builder manifest.
  * Shared by test/compose.test.ts and the e2e suite, so both talk about the same files.
  */
 import { readFileSync } from "node:fs";
@@ -13,6 +13,7 @@ export const STACK_FILES = {
   compose: `${REPO_ROOT}docker-compose.yml`,
   collectorConfig: `${REPO_ROOT}collector-config.yaml`,
   jaegerConfig: `${REPO_ROOT}jaeger-config.yaml`,
+  prometheusConfig: `${REPO_ROOT}prometheus.yml`,
   versions: `${REPO_ROOT}scripts/otel-versions.env`,
   builderManifest: `${REPO_ROOT}scripts/otelcol-builder.yaml`,
   binariesScript: `${REPO_ROOT}scripts/otel-binaries.sh`,
@@ -33,6 +34,10 @@ export interface StackVersions {
   jaegerModule: string;
   /** OpenTelemetry Collector release, e.g. "0.159.0". */
   otelcol: string;
+  /** Prometheus release, e.g. "3.15.0": the image tag (with a "v") and what `prometheus --version` reports. */
+  prometheus: string;
+  /** The same release's Go module tag, e.g. "v0.315.0". */
+  prometheusModule: string;
 }
 
 /** Reads scripts/otel-versions.env (KEY=VALUE lines, as bash sources it). */
@@ -47,7 +52,13 @@ export function readStackVersions(): StackVersions {
     if (value === undefined) throw new Error(`${STACK_FILES.versions} does not set ${key}`);
     return value;
   };
-  return { jaeger: required("JAEGER_VERSION"), jaegerModule: required("JAEGER_MODULE_VERSION"), otelcol: required("OTELCOL_VERSION") };
+  return {
+    jaeger: required("JAEGER_VERSION"),
+    jaegerModule: required("JAEGER_MODULE_VERSION"),
+    otelcol: required("OTELCOL_VERSION"),
+    prometheus: required("PROMETHEUS_VERSION"),
+    prometheusModule: required("PROMETHEUS_MODULE_VERSION"),
+  };
 }
 
 export interface EnvReference {

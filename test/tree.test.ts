@@ -142,13 +142,25 @@ describe("the run tree becomes the trace tree", () => {
     const model = new FakeListChatModel({ responses: ["hi"], callbacks: [tracing.handler] });
     const chain = prompt.pipe(model).pipe(new StringOutputParser());
 
-    await tracing.inRequestSpan("GET /hi", () => chain.invoke({ question: "hello" }));
+    await tracing.inRequestSpan("GET /hi", () => chain.invoke({ question: "hello" }, { runName: "greeting_chain" }));
 
     const request = tracing.span("GET /hi");
     const chat = tracing.span("chat");
     expect(tracing.spans()).toHaveLength(2);
     // The sequence around it was never seen by this handler: the caller's span adopts the model's run.
     expect(parentSpanId(chat)).toBe(request.spanContext().spanId);
+    // LangChain hands the chain's runName on to the model it calls; the span names the model.
+    expect(chat.attributes["langchain.run.name"]).toBe("FakeListChatModel");
+  });
+
+  it("keeps a runName given to the model itself inside a traced chain", async () => {
+    const tracing = createTestTracing();
+    const chain = prompt.pipe(new FakeListChatModel({ responses: ["hi"] }).withConfig({ runName: "greeter" }));
+
+    await chain.invoke({ question: "hello" }, { callbacks: [tracing.handler], runName: "greeting_chain" });
+
+    expect(tracing.span("greeting_chain").attributes["langchain.run.name"]).toBe("greeting_chain");
+    expect(tracing.span("chat").attributes["langchain.run.name"]).toBe("greeter");
   });
 
   it("leaves other handlers on the same run undisturbed", async () => {

@@ -265,7 +265,7 @@ describe("the TTL counts from a run's last sign of life", () => {
     const expired: Array<[string, OpenRun]> = [];
     const runs = new RunRegistry(ttlMs, (runId, run) => expired.push([runId, run]));
     const open = (runId: string, parentRunId?: string) =>
-      runs.add(runId, { span: {} as never, context: {} as never, parentRunId, captureContent: false, firstChunkAt: undefined, streamEvents: 0 });
+      runs.add(runId, { span: {} as never, context: {} as never, parentRunId, runType: "chain", captureContent: false, firstChunkAt: undefined, streamEvents: 0, metricAttributes: undefined });
     return { runs, open, expired };
   }
 

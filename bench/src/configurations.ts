@@ -10,6 +10,7 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import type { TracerProvider } from "@opentelemetry/api";
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import { LangChainInstrumentation as OpenInferenceLangChainInstrumentation } from "@arizeai/openinference-instrumentation-langchain";
 import { CallbackHandler as LangfuseCallbackHandler } from "@langfuse/langchain";
@@ -137,6 +138,15 @@ async function openLLMetry(tracerProvider: TracerProvider): Promise<Configuratio
 /** The sampling rate of the ratio-sampled configuration (production services sample 1-10%). */
 export const SAMPLED_RATIO = 0.1;
 
+/**
+ * A real SDK meter provider for the metrics-on configuration: every measurement is aggregated;
+ * the reader exports once a minute to memory, so the export itself is not what is measured.
+ */
+function benchMeterProvider(): MeterProvider {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  return new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })] });
+}
+
 export async function createConfigurations(pipeline: TracingPipeline): Promise<Configuration[]> {
   const tracerProvider = pipeline.provider;
   const floorAwaited = new SpanPerRunReferenceHandler({ tracerProvider, awaitHandler: true });
@@ -146,6 +156,8 @@ export async function createConfigurations(pipeline: TracingPipeline): Promise<C
   const oursNeverSampled = new OpenTelemetryCallbackHandler({ tracerProvider: sampledProvider(pipeline, new AlwaysOffSampler()) });
   const ratioSampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(SAMPLED_RATIO) });
   const oursRatioSampled = new OpenTelemetryCallbackHandler({ tracerProvider: sampledProvider(pipeline, ratioSampler) });
+  // "ours" records its metrics into the global meter provider, a no-op here: metrics off.
+  const oursWithMetrics = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider: benchMeterProvider() });
   // Langfuse v5 makes its observations as OTel spans through this provider; without a
   // LangfuseSpanProcessor nothing is sent anywhere.
   setLangfuseTracerProvider(tracerProvider);
@@ -187,6 +199,14 @@ export async function createConfigurations(pipeline: TracingPipeline): Promise<C
       makesSpans: true,
       handler: ours,
       openRunCount: () => ours.openRunCount,
+    }),
+    handlerConfiguration({
+      id: "ours-metrics",
+      label: "langchain-otel (defaults + GenAI metrics into an SDK MeterProvider)",
+      role: "ours",
+      makesSpans: true,
+      handler: oursWithMetrics,
+      openRunCount: () => oursWithMetrics.openRunCount,
     }),
     handlerConfiguration({
       id: "ours-no-content",

@@ -34,7 +34,7 @@ const FULL: BenchSettings = {
   wire: { invocations: { "agent-chain": 20, "langgraph-agent": 20, demo: 2 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
   scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 8, seconds: 5, bursts: [64, 128, 256, 512] },
   isolated: {
-    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
     repeats: 3,
     counts: {
@@ -58,7 +58,7 @@ const SMOKE: BenchSettings = {
   wire: { invocations: { "agent-chain": 2, "langgraph-agent": 2, demo: 1 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
   scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 2, seconds: 0.3, bursts: [4] },
   isolated: {
-    configurationIds: ["none", "floor", "ours", "ours-no-content"],
+    configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
     repeats: 1,
     counts: {

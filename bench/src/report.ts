@@ -145,6 +145,12 @@ export function keyRatios(results: BenchResults): KeyRatio[] {
       value: `${fixed(ratio(ours, floorBackground), 2)}×`,
       verdict: "info",
     });
+    const oursWithMetrics = medianOverhead(results, "ours-metrics", workload.id);
+    ratios.push({
+      label: `${workload.id}: ours with metrics on ÷ ours (metrics off) (${fixed(oursWithMetrics)} ÷ ${fixed(ours)} µs)`,
+      value: `${fixed(ratio(oursWithMetrics, ours), 2)}×`,
+      verdict: "info",
+    });
     const oursWithoutContent = medianOverhead(results, "ours-no-content", workload.id);
     ratios.push({
       label: `${workload.id}: ours (captureContent: false) ÷ floor (awaited) (${fixed(oursWithoutContent)} ÷ ${fixed(floor)} µs)`,

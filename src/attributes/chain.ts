@@ -98,10 +98,16 @@ function putChainValue(attributes: Attributes, name: string, mimeTypeName: strin
   else putValue(attributes, name, value, maxContentLength, mimeTypeName);
 }
 
+/** Only LangChain's own wrappers are looked into: listing the keys of any object would cost its size. */
+const WRAPPER_KEYS = ["input", "output"] as const;
+
 function singleString(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   const record = asRecord(value);
   if (record === undefined) return undefined;
-  const keys = Object.keys(record);
-  return keys.length === 1 && typeof record[keys[0] as string] === "string" ? (record[keys[0] as string] as string) : undefined;
+  for (const key of WRAPPER_KEYS) {
+    const wrapped = record[key];
+    if (typeof wrapped === "string") return Object.keys(record).length === 1 ? wrapped : undefined;
+  }
+  return undefined;
 }

@@ -7,10 +7,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { readStackVersions, readYaml, STACK_FILES } from "../stack-files.js";
 import { describeE2E, locateBinaries, runBinary, startCollector, validateConfig, type CollectorService, type StackBinaries } from "./stack.js";
 
-/** Every exporter collector-config.yaml defines, as one pipeline list. */
-function allExporters(): string {
+/** Exporters that take no traces (the Prometheus endpoint serves metrics only). */
+const METRICS_ONLY_EXPORTERS = ["prometheus"];
+
+/** Every exporter collector-config.yaml defines for `signal`, as one pipeline list. */
+function allExporters(signal: "traces" | "metrics" = "traces"): string {
   const config = readYaml(STACK_FILES.collectorConfig) as { exporters: Record<string, unknown> };
-  return `[${Object.keys(config.exporters).join(", ")}]`;
+  const names = Object.keys(config.exporters).filter((name) => signal === "metrics" || !METRICS_ONLY_EXPORTERS.includes(name));
+  return `[${names.join(", ")}]`;
 }
 
 describeE2E("collector-config.yaml and jaeger-config.yaml on the real binaries", () => {
@@ -29,6 +33,7 @@ describeE2E("collector-config.yaml and jaeger-config.yaml on the real binaries",
     const versions = readStackVersions();
     expect(runBinary(binaries.jaeger, ["version"]).output).toContain(`"gitVersion":"v${versions.jaeger}"`);
     expect(runBinary(binaries.otelcol, ["--version"]).output).toContain(`version ${versions.otelcol}`);
+    expect(runBinary(binaries.prometheus, ["--version"]).output).toContain(`prometheus, version ${versions.prometheus}`);
   });
 
   it("jaeger validate accepts jaeger-config.yaml", () => {
@@ -39,7 +44,10 @@ describeE2E("collector-config.yaml and jaeger-config.yaml on the real binaries",
   it("otelcol validate accepts collector-config.yaml as is, and with every backend exporter switched on but none configured", () => {
     const plain = validateConfig(binaries.otelcol, STACK_FILES.collectorConfig);
     expect(plain.status, plain.output).toBe(0);
-    const everything = validateConfig(binaries.otelcol, STACK_FILES.collectorConfig, { COLLECTOR_TRACES_EXPORTERS: allExporters() });
+    const everything = validateConfig(binaries.otelcol, STACK_FILES.collectorConfig, {
+      COLLECTOR_TRACES_EXPORTERS: allExporters(),
+      COLLECTOR_METRICS_EXPORTERS: allExporters("metrics"),
+    });
     expect(everything.status, everything.output).toBe(0);
   });
 
@@ -51,7 +59,9 @@ describeE2E("collector-config.yaml and jaeger-config.yaml on the real binaries",
 
   it("the collector starts and turns healthy with every backend exporter in the pipeline and no backend variable set", async () => {
     // Nothing listens at this Jaeger endpoint: the exporter only connects when it has data.
-    collector = await startCollector(binaries.otelcol, "127.0.0.1:9", { variables: { COLLECTOR_TRACES_EXPORTERS: allExporters() } });
+    collector = await startCollector(binaries.otelcol, "127.0.0.1:9", {
+      variables: { COLLECTOR_TRACES_EXPORTERS: allExporters(), COLLECTOR_METRICS_EXPORTERS: allExporters("metrics") },
+    });
     expect(collector.process.running).toBe(true);
     expect(collector.process.log()).toContain("Everything is ready");
     await collector.process.stop();

@@ -1,20 +1,26 @@
 /**
  * The real trace stack for the e2e tests, and what the tests need around it:
- * - the native `jaeger` and `otelcol` binaries (built by scripts/otel-binaries.sh at the versions
- *   docker-compose.yml pins) started as child processes on the repo's own config files, on free
- *   loopback ports, always stopped again (afterAll, and process exit hooks as a backstop);
- * - a client of Jaeger's HTTP query API;
+ * - the native `jaeger`, `otelcol` and `prometheus` binaries (built by scripts/otel-binaries.sh at
+ *   the versions docker-compose.yml pins) started as child processes on the repo's own config
+ *   files, on free loopback ports, always stopped again (afterAll, and process exit hooks as a backstop);
+ * - clients of Jaeger's HTTP query API and Prometheus's HTTP API;
  * - the app side: the real OTel SDK (BatchSpanProcessor + OTLP/HTTP exporter) feeding the handler;
  * - a recorder of LangChain's own run tree, the ground truth every trace is compared with.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
+import type { TracerProvider } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { describe, expect } from "vitest";
+import { stringify as toYaml } from "yaml";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
 import { setupTracing } from "../../src/setup.js";
-import { STACK_FILES } from "../stack-files.js";
+import { readYaml, STACK_FILES } from "../stack-files.js";
 import type { RecordedRun, RunTreeRecorder } from "../support/run-recorder.js";
 
 // ---- gate -------------------------------------------------------------------------------------
@@ -37,6 +43,7 @@ export function describeE2E(title: string, body: () => void): void {
 export interface StackBinaries {
   jaeger: string;
   otelcol: string;
+  prometheus: string;
 }
 
 /** Paths of the binaries scripts/otel-binaries.sh built; fails with its message when they are missing. */
@@ -51,8 +58,9 @@ export function locateBinaries(): StackBinaries {
   );
   const jaeger = paths.get("JAEGER_BIN");
   const otelcol = paths.get("OTELCOL_BIN");
-  if (jaeger === undefined || otelcol === undefined) throw new Error(`unexpected output of otel-binaries.sh --paths: ${result.stdout}`);
-  return { jaeger, otelcol };
+  const prometheus = paths.get("PROMETHEUS_BIN");
+  if (jaeger === undefined || otelcol === undefined || prometheus === undefined) throw new Error(`unexpected output of otel-binaries.sh --paths: ${result.stdout}`);
+  return { jaeger, otelcol, prometheus };
 }
 
 /** `count` distinct ports that were free on 127.0.0.1 a moment ago (held open together so they differ). */
@@ -200,8 +208,8 @@ export interface JaegerService {
   query: JaegerQuery;
 }
 
-/** Jaeger on jaeger-config.yaml, every port moved to a free loopback port. */
-export async function startJaeger(binary: string): Promise<JaegerService> {
+/** Jaeger on jaeger-config.yaml, every port moved to a free loopback port; its Monitor tab reads `prometheusUrl`. */
+export async function startJaeger(binary: string, prometheusUrl = `http://${LOOPBACK}:9`): Promise<JaegerService> {
   const [otlpGrpc, queryHttp, queryGrpc, health, metrics] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
   const jaeger = ServiceProcess.start("jaeger", binary, ["--config", STACK_FILES.jaegerConfig], {
     JAEGER_OTLP_GRPC_ENDPOINT: `${LOOPBACK}:${otlpGrpc}`,
@@ -210,6 +218,7 @@ export async function startJaeger(binary: string): Promise<JaegerService> {
     JAEGER_HEALTH_ENDPOINT: `${LOOPBACK}:${health}`,
     JAEGER_METRICS_HOST: LOOPBACK,
     JAEGER_METRICS_PORT: String(metrics),
+    JAEGER_PROMETHEUS_ENDPOINT: prometheusUrl,
   });
   try {
     await jaeger.waitHealthy(`http://${LOOPBACK}:${health}/status`);
@@ -225,6 +234,8 @@ export interface CollectorPorts {
   otlpHttp: number;
   health: number;
   metrics: number;
+  /** The Prometheus exporter's endpoint, which Prometheus scrapes. */
+  prometheus: number;
 }
 
 export interface CollectorService {
@@ -250,6 +261,9 @@ export async function startCollector(binary: string, jaegerOtlpEndpoint: string,
     COLLECTOR_HEALTH_ENDPOINT: `${LOOPBACK}:${ports.health}`,
     COLLECTOR_METRICS_HOST: LOOPBACK,
     COLLECTOR_METRICS_PORT: String(ports.metrics),
+    COLLECTOR_PROMETHEUS_ENDPOINT: `${LOOPBACK}:${ports.prometheus}`,
+    // Span metrics every second rather than every 15 s: the tests wait for them.
+    COLLECTOR_SPANMETRICS_FLUSH_INTERVAL: "1s",
     JAEGER_OTLP_ENDPOINT: jaegerOtlpEndpoint,
     ...options.variables,
   });
@@ -263,40 +277,122 @@ export async function startCollector(binary: string, jaegerOtlpEndpoint: string,
 }
 
 async function allocateCollectorPorts(): Promise<CollectorPorts> {
-  const [otlpGrpc, otlpHttp, health, metrics] = (await freeLoopbackPorts(4)) as [number, number, number, number];
-  return { otlpGrpc, otlpHttp, health, metrics };
+  const [otlpGrpc, otlpHttp, health, metrics, prometheus] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+  return { otlpGrpc, otlpHttp, health, metrics, prometheus };
+}
+
+export interface PrometheusService {
+  process: ServiceProcess;
+  query: PrometheusQuery;
+}
+
+/** Seconds between scrapes in the e2e run (prometheus.yml says 15 s: too slow for a test). */
+const E2E_SCRAPE_INTERVAL = "1s";
+
+/**
+ * Prometheus on prometheus.yml, with only what a native run must move: the scrape target (the
+ * collector's Prometheus endpoint on loopback instead of `otel-collector:8889`) and the intervals.
+ */
+export async function startPrometheus(binary: string, collectorPrometheusEndpoint: string): Promise<PrometheusService> {
+  const config = readYaml(STACK_FILES.prometheusConfig) as {
+    global: Record<string, string>;
+    scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+  };
+  config.global["scrape_interval"] = E2E_SCRAPE_INTERVAL;
+  config.global["evaluation_interval"] = E2E_SCRAPE_INTERVAL;
+  for (const job of config.scrape_configs) for (const target of job.static_configs) target.targets = [collectorPrometheusEndpoint];
+  const workDir = mkdtempSync(join(tmpdir(), "langchain-otel-prometheus-"));
+  const configPath = join(workDir, "prometheus.yml");
+  writeFileSync(configPath, toYaml(config));
+  const [port] = (await freeLoopbackPorts(1)) as [number];
+  const prometheus = ServiceProcess.start("prometheus", binary, [
+    `--config.file=${configPath}`,
+    `--storage.tsdb.path=${join(workDir, "data")}`,
+    `--web.listen-address=${LOOPBACK}:${port}`,
+  ], {});
+  try {
+    await prometheus.waitHealthy(`http://${LOOPBACK}:${port}/-/ready`);
+  } catch (error) {
+    await prometheus.stop();
+    throw error;
+  }
+  return { process: prometheus, query: new PrometheusQuery(`http://${LOOPBACK}:${port}`) };
 }
 
 export interface TraceStack {
   binaries: StackBinaries;
+  prometheus: PrometheusService;
   jaeger: JaegerService;
   collector: CollectorService;
-  /** Stops the collector then Jaeger; safe to call twice. */
+  /** Stops the collector, Jaeger, then Prometheus; safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Jaeger, then the collector in front of it: the compose stack, natively. */
+/** Prometheus, Jaeger (reading Prometheus), then the collector in front of both: the compose stack, natively. */
 export async function startTraceStack(): Promise<TraceStack> {
   const binaries = locateBinaries();
-  const jaeger = await startJaeger(binaries.jaeger);
+  const collectorPorts = await allocateCollectorPorts();
+  const prometheus = await startPrometheus(binaries.prometheus, `${LOOPBACK}:${collectorPorts.prometheus}`);
+  let jaeger: JaegerService;
   let collector: CollectorService;
   try {
-    collector = await startCollector(binaries.otelcol, jaeger.otlpGrpcEndpoint);
+    jaeger = await startJaeger(binaries.jaeger, prometheus.query.baseUrl);
+  } catch (error) {
+    await prometheus.process.stop();
+    throw error;
+  }
+  try {
+    collector = await startCollector(binaries.otelcol, jaeger.otlpGrpcEndpoint, { ports: collectorPorts });
   } catch (error) {
     await jaeger.process.stop();
+    await prometheus.process.stop();
     throw error;
   }
   const stack: TraceStack = {
     binaries,
+    prometheus,
     jaeger,
     collector,
     async stop() {
       // Reads `stack.collector` now: a test may have replaced it with a restarted collector.
       await stack.collector.process.stop();
       await jaeger.process.stop();
+      await prometheus.process.stop();
     },
   };
   return stack;
+}
+
+// ---- Prometheus HTTP API ----------------------------------------------------------------------
+
+export interface PrometheusSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Client of Prometheus's HTTP API (`/api/v1/...`). */
+export class PrometheusQuery {
+  constructor(readonly baseUrl: string) {}
+
+  /** An instant PromQL query: one sample per series. */
+  async query(promql: string): Promise<PrometheusSample[]> {
+    const response = await fetch(`${this.baseUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`, { signal: AbortSignal.timeout(5_000) });
+    const body = (await response.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    if (body.status !== "success") throw new Error(`Prometheus query ${promql}: ${body.error ?? response.status}`);
+    return (body.data?.result ?? []).map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
+  }
+
+  /** Polls `promql` until `accept` says yes; fails with the last answer. */
+  async waitFor(promql: string, accept: (samples: PrometheusSample[]) => boolean, timeoutMs = 20_000): Promise<PrometheusSample[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: PrometheusSample[] = [];
+    while (Date.now() < deadline) {
+      last = await this.query(promql).catch(() => []);
+      if (accept(last)) return last;
+      await sleep(250);
+    }
+    throw new Error(`Prometheus: ${promql} did not reach the expected value within ${timeoutMs} ms; last answer: ${JSON.stringify(last)}`);
+  }
 }
 
 // ---- Jaeger query API -------------------------------------------------------------------------
@@ -335,6 +431,27 @@ export class JaegerQuery {
     const response = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
     if (!response.ok) throw new Error(`Jaeger GET ${path}: HTTP ${response.status} ${await response.text()}`);
     return ((await response.json()) as { data: T }).data;
+  }
+
+  /**
+   * The Monitor tab's data: `/api/metrics/{calls,errors,latencies}` of `service` per operation,
+   * as operation name -> its latest value (Jaeger answers NaN where there is nothing to compute).
+   */
+  async operationMetrics(kind: "calls" | "errors" | "latencies", service: string, spanKind: string): Promise<Map<string, number>> {
+    const query = new URLSearchParams({ service, spanKind, groupByOperation: "true", lookback: "300000", step: "1000", ratePer: "60000" });
+    if (kind === "latencies") query.set("quantile", "0.95");
+    const response = await fetch(`${this.baseUrl}/api/metrics/${kind}?${query}`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`Jaeger GET /api/metrics/${kind}: HTTP ${response.status} ${await response.text()}`);
+    const family = (await response.json()) as {
+      metrics?: Array<{ labels: Array<{ name: string; value: string }>; metricPoints: Array<{ gaugeValue?: { doubleValue?: number | string } }> }>;
+    };
+    const latest = new Map<string, number>();
+    for (const metric of family.metrics ?? []) {
+      const operation = metric.labels.find((label) => label.name === "operation")?.value;
+      const value = Number(metric.metricPoints.at(-1)?.gaugeValue?.doubleValue);
+      if (operation !== undefined) latest.set(operation, value);
+    }
+    return latest;
   }
 
   async services(): Promise<string[]> {
@@ -379,6 +496,10 @@ export function parentSpanIdOf(span: JaegerSpan): string | undefined {
 export interface AppTracing {
   serviceName: string;
   handler: OpenTelemetryCallbackHandler;
+  /** Exports the spans and metrics recorded so far. */
+  flush(): Promise<void>;
+  /** For the app's other instrumentations (e.g. HTTP), so their spans go the same way. */
+  tracerProvider: TracerProvider;
   shutdown(): Promise<void>;
 }
 
@@ -389,17 +510,41 @@ export function createAppTracing(collectorOtlpHttpUrl: string, serviceName: stri
     // Short, so a flush while the collector is down gives up quickly (the default is 10 s).
     timeoutMillis: 2_000,
   });
+  const metricExporter = new OTLPMetricExporter({ url: `${collectorOtlpHttpUrl}/v1/metrics`, timeoutMillis: 2_000 });
   // The app side is what a user of langchain-otel/setup runs (kept off the globals: one per suite).
-  const tracing = setupTracing({ serviceName, traceExporter: exporter, registerGlobally: false });
-  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider });
+  const tracing = setupTracing({ serviceName, traceExporter: exporter, metricExporter, registerGlobally: false });
+  const handler = new OpenTelemetryCallbackHandler({ tracerProvider: tracing.tracerProvider, meterProvider: tracing.meterProvider });
   return {
     serviceName,
     handler,
+    async flush() {
+      await tracing.forceFlush();
+    },
+    tracerProvider: tracing.tracerProvider,
     async shutdown() {
       await handler.shutdown();
       await tracing.shutdown();
     },
   };
+}
+
+export interface SuiteStack {
+  stack: TraceStack;
+  app: AppTracing;
+}
+
+/** The stack and the app side for one suite: started in its beforeAll, stopped in its afterAll. */
+export function stackForSuite(serviceName: string): SuiteStack {
+  const suite = {} as SuiteStack;
+  beforeAll(async () => {
+    suite.stack = await startTraceStack();
+    suite.app = createAppTracing(suite.stack.collector.otlpHttpUrl, serviceName);
+  });
+  afterAll(async () => {
+    await suite.app?.shutdown();
+    await suite.stack?.stop();
+  });
+  return suite;
 }
 
 // ---- LangChain's own run tree: test/support/run-recorder.ts ---------------------------------

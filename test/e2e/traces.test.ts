@@ -4,18 +4,16 @@
  * jaeger-config.yaml; then Jaeger's query API must return exactly LangChain's run tree.
  */
 import { HumanMessage } from "@langchain/core/messages";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { buildAgent } from "../support/agent.js";
 import {
-  createAppTracing,
   describeE2E,
   expectTraceOfRunTree,
   parentSpanIdOf,
-  startTraceStack,
+  stackForSuite,
   tagValue,
   type AppTracing,
   type JaegerSpan,
-  type TraceStack,
 } from "./stack.js";
 import { RunTreeRecorder } from "../support/run-recorder.js";
 import { answerChain, failingChain, InventoryLookupError, MODEL_NAME, parallelBranches, ragChain, REPLY_USAGE } from "./workloads.js";
@@ -28,24 +26,13 @@ function overlap(a: JaegerSpan, b: JaegerSpan): boolean {
 }
 
 describeE2E("LangChain runs arrive in Jaeger through the collector as the run tree", () => {
-  let stack: TraceStack;
-  let app: AppTracing;
-
-  beforeAll(async () => {
-    stack = await startTraceStack();
-    app = createAppTracing(stack.collector.otlpHttpUrl, SERVICE_NAME);
-  });
-
-  afterAll(async () => {
-    await app?.shutdown();
-    await stack?.stop();
-  });
+  const suite = stackForSuite(SERVICE_NAME);
 
   /** Runs `invoke` with the handler and a run recorder attached, then flushes the SDK. */
   async function traced<T>(invoke: (callbacks: [AppTracing["handler"], RunTreeRecorder]) => Promise<T>): Promise<{ result: T; recorder: RunTreeRecorder }> {
     const recorder = new RunTreeRecorder();
-    const result = await invoke([app.handler, recorder]);
-    await app.handler.forceFlush();
+    const result = await invoke([suite.app.handler, recorder]);
+    await suite.app.handler.forceFlush();
     return { result, recorder };
   }
 
@@ -53,7 +40,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     const { result, recorder } = await traced((callbacks) => answerChain("Jaeger stores the traces.").invoke({ question: "Where do traces go?" }, { callbacks }));
     expect(result).toBe("Jaeger stores the traces.");
 
-    const checked = await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
+    const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
     expect(checked.trace.spans.map((span) => span.operationName).sort()).toEqual(["ChatPromptTemplate", "RunnableSequence", "StrOutputParser", `chat ${MODEL_NAME}`].sort());
     const chat = checked.spanNamed(`chat ${MODEL_NAME}`);
     expect(parentSpanIdOf(chat)).toBe(checked.spanNamed("RunnableSequence").spanID);
@@ -64,7 +51,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     expect(tagValue(chat, "gen_ai.usage.input_tokens")).toBe(REPLY_USAGE.input_tokens);
     expect(tagValue(chat, "gen_ai.usage.output_tokens")).toBe(REPLY_USAGE.output_tokens);
     expect(tagValue(checked.spanNamed("ChatPromptTemplate"), "gen_ai.operation.name")).toBeUndefined();
-    expect(await stack.jaeger.query.services()).toContain(SERVICE_NAME);
+    expect(await suite.stack.jaeger.query.services()).toContain(SERVICE_NAME);
   });
 
   it("a LangGraph tool-calling agent: graph, nodes, both model turns, both tool calls and the retriever inside a tool", async () => {
@@ -72,7 +59,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     const { result, recorder } = await traced((callbacks) => buildAgent().invoke({ messages: [question] }, { callbacks }));
     expect(String(result.messages.at(-1)?.content)).toContain("42");
 
-    const checked = await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
+    const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
     const graph = checked.spanNamed("invoke_agent LangGraph");
     expect(graph.references).toEqual([]);
     expect(tagValue(graph, "gen_ai.operation.name")).toBe("invoke_agent");
@@ -105,7 +92,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     const { result, recorder } = await traced((callbacks) => ragChain("The collector forwards traces.").invoke({ question: "What forwards traces?" }, { callbacks }));
     expect(result).toBe("The collector forwards traces.");
 
-    const checked = await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
+    const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
     const retrieval = checked.spanNamed("retrieval KeywordRetriever");
     expect(tagValue(retrieval, "span.kind")).toBe("client");
     expect(tagValue(retrieval, "gen_ai.data_source.id")).toBe("KeywordRetriever");
@@ -117,10 +104,10 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
 
   it("a failing step: error flag, status, error.type and exception log on the step and the chain, not on the steps before", async () => {
     const recorder = new RunTreeRecorder();
-    await expect(failingChain().invoke({ question: "Is it in stock?" }, { callbacks: [app.handler, recorder] })).rejects.toBeInstanceOf(InventoryLookupError);
-    await app.handler.forceFlush();
+    await expect(failingChain().invoke({ question: "Is it in stock?" }, { callbacks: [suite.app.handler, recorder] })).rejects.toBeInstanceOf(InventoryLookupError);
+    await suite.app.handler.forceFlush();
 
-    const checked = await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
+    const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
     expect(recorder.runs.filter((run) => run.failed).map((run) => run.name).sort()).toEqual(["RunnableSequence", "look_up_inventory"]);
     const step = checked.spanNamed("look_up_inventory");
     expect(tagValue(step, "error.type")).toBe("InventoryLookupError");
@@ -136,7 +123,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     const { result, recorder } = await traced((callbacks) => parallelBranches(150).invoke({ question: "Summarise tracing." }, { callbacks }));
     expect(result).toEqual({ summary: "A short summary.", keywords: "traces, spans" });
 
-    const checked = await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
+    const checked = await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, recorder.root());
     const root = checked.spanOf(recorder.root());
     const summary = checked.spanNamed("summary_branch");
     const keywords = checked.spanNamed("keywords_branch");
@@ -157,7 +144,7 @@ describeE2E("LangChain runs arrive in Jaeger through the collector as the run tr
     const roots = recorder.roots();
     expect(roots).toHaveLength(3);
     const traces = [];
-    for (const root of roots) traces.push(await expectTraceOfRunTree(stack.jaeger.query, SERVICE_NAME, recorder, root));
+    for (const root of roots) traces.push(await expectTraceOfRunTree(suite.stack.jaeger.query, SERVICE_NAME, recorder, root));
     expect(new Set(traces.map((checked) => checked.trace.traceID)).size).toBe(3);
     const [first, second] = traces.map((checked) => checked.spanNamed(`chat ${MODEL_NAME}`));
     expect(overlap(first as JaegerSpan, second as JaegerSpan)).toBe(true);

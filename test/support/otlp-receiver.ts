@@ -1,6 +1,6 @@
 /**
  * A tiny OTLP/HTTP receiver for tests: listens on a free loopback port and decodes the OTLP/JSON
- * bodies that `@opentelemetry/exporter-trace-otlp-http` sends (that exporter never sends protobuf).
+ * (`@opentelemetry/exporter-trace-otlp-http`) and OTLP/protobuf (`-proto`) bodies it gets.
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +22,8 @@ export interface ReceivedRequest {
   /** Size of the request body as sent (before any decompression). */
   bodyBytes: number;
   spans: ReceivedSpan[];
+  /** The decoded body of an OTLP/JSON request (metrics requests are checked through it). */
+  json: unknown;
 }
 
 export interface OtlpReceiver {
@@ -34,22 +36,33 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export interface OtlpReceiverOptions {
+  /** Answer 415 to the other encoding, as Phoenix does to OTLP/JSON. Default: take both. */
+  onlyAccepts?: "json" | "protobuf";
+}
+
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const requests: ReceivedRequest[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const raw = Buffer.concat(chunks);
-      const body = raw.toString("utf8");
+      const body = Buffer.concat(chunks);
+      const isProtobuf = request.headers["content-type"] === "application/x-protobuf";
+      if (options.onlyAccepts && options.onlyAccepts !== (isProtobuf ? "protobuf" : "json")) {
+        response.writeHead(415, { "content-type": "text/plain" }).end("Unsupported Media Type");
+        return;
+      }
       requests.push({
         method: request.method ?? "",
         path: request.url ?? "",
         headers: request.headers,
-        bodyBytes: raw.length,
-        spans: body ? spansFromExportRequest(JSON.parse(body) as OtlpJsonExportRequest) : [],
+        bodyBytes: body.length,
+        // Metrics exports (…/metrics) carry no spans.
+        spans: body.length === 0 || request.url?.endsWith("metrics") ? [] : isProtobuf ? spansFromProtobuf(body) : spansFromExportRequest(JSON.parse(body.toString("utf8")) as OtlpJsonExportRequest),
+        json: body.length === 0 || isProtobuf ? undefined : (JSON.parse(body.toString("utf8")) as unknown),
       });
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      response.writeHead(200, { "content-type": request.headers["content-type"] ?? "application/json" }).end(isProtobuf ? "" : "{}");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -135,4 +148,83 @@ function anyValueToPlain(value: OtlpJsonAnyValue): unknown {
   if (value.doubleValue !== undefined) return value.doubleValue;
   if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(anyValueToPlain);
   return undefined;
+}
+
+// OTLP/protobuf, read with a minimal wire-format reader: only the fields spansFromExportRequest reads.
+type ProtoField = { number: number; varint?: bigint; fixed64?: Buffer; bytes?: Buffer };
+
+function protoFields(buffer: Buffer): ProtoField[] {
+  const fields: ProtoField[] = [];
+  let offset = 0;
+  const readVarint = (): bigint => {
+    let result = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = buffer[offset++] ?? 0;
+      result |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return result;
+    }
+  };
+  while (offset < buffer.length) {
+    const key = Number(readVarint());
+    const number = key >> 3;
+    switch (key & 7) {
+      case 0:
+        fields.push({ number, varint: readVarint() });
+        break;
+      case 1:
+        fields.push({ number, fixed64: buffer.subarray(offset, (offset += 8)) });
+        break;
+      case 2: {
+        const length = Number(readVarint());
+        fields.push({ number, bytes: buffer.subarray(offset, (offset += length)) });
+        break;
+      }
+      case 5:
+        offset += 4;
+        break;
+      default:
+        throw new Error(`OTLP receiver: unsupported protobuf wire type in field ${number}`);
+    }
+  }
+  return fields;
+}
+
+const messagesIn = (buffer: Buffer, number: number) =>
+  protoFields(buffer).flatMap((field) => (field.number === number && field.bytes ? [field.bytes] : []));
+
+function protoAnyValue(buffer: Buffer): OtlpJsonAnyValue {
+  const [field] = protoFields(buffer);
+  if (!field) return {};
+  if (field.number === 1) return { stringValue: field.bytes?.toString("utf8") ?? "" };
+  if (field.number === 2) return { boolValue: field.varint === 1n };
+  if (field.number === 3) return { intValue: BigInt.asIntN(64, field.varint ?? 0n).toString() };
+  if (field.number === 4) return { doubleValue: field.fixed64?.readDoubleLE() ?? 0 };
+  if (field.number === 5) return { arrayValue: { values: messagesIn(field.bytes ?? Buffer.alloc(0), 1).map(protoAnyValue) } };
+  return {};
+}
+
+function protoKeyValues(buffer: Buffer, number: number): OtlpJsonKeyValue[] {
+  return messagesIn(buffer, number).map((keyValue) => ({
+    key: messagesIn(keyValue, 1)[0]?.toString("utf8") ?? "",
+    value: protoAnyValue(messagesIn(keyValue, 2)[0] ?? Buffer.alloc(0)),
+  }));
+}
+
+function spansFromProtobuf(body: Buffer): ReceivedSpan[] {
+  const hex = (bytes: Buffer | undefined) => bytes?.toString("hex") ?? "";
+  const request: OtlpJsonExportRequest = {
+    resourceSpans: messagesIn(body, 1).map((resourceSpans) => ({
+      resource: { attributes: protoKeyValues(messagesIn(resourceSpans, 1)[0] ?? Buffer.alloc(0), 1) },
+      scopeSpans: messagesIn(resourceSpans, 2).map((scopeSpans) => ({
+        spans: messagesIn(scopeSpans, 2).map((span) => ({
+          traceId: hex(messagesIn(span, 1)[0]),
+          spanId: hex(messagesIn(span, 2)[0]),
+          parentSpanId: hex(messagesIn(span, 4)[0]),
+          name: messagesIn(span, 5)[0]?.toString("utf8") ?? "",
+          attributes: protoKeyValues(span, 9),
+        })),
+      })),
+    })),
+  };
+  return spansFromExportRequest(request);
 }

@@ -2,16 +2,20 @@
 import { context, type Span } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
+import { LangChainContextManager, OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
 import { genAiSchemaCheck } from "./genai-schemas.js";
 import type { RunStart } from "./run-recorder.js";
 
 let contextManagerRegistered = false;
 
-/** Context must propagate across awaits, as it does under any Node SDK or vendor distribution. */
-export function registerContextManager(): void {
+/**
+ * Context must propagate across awaits, as it does under any Node SDK or vendor distribution.
+ * `bridge`: wrapped in `LangChainContextManager`, as `langchain-otel/setup` does. The first call in a test file decides.
+ */
+export function registerContextManager(options: { bridge?: boolean } = {}): void {
   if (contextManagerRegistered) return;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const base = new AsyncLocalStorageContextManager();
+  context.setGlobalContextManager((options.bridge === true ? new LangChainContextManager(base) : base).enable());
   contextManagerRegistered = true;
 }
 

@@ -4,7 +4,7 @@
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { spawn } from "node:child_process";
-import { setImmediate as nextMacrotask } from "node:timers/promises";
+import { setImmediate as nextMacrotask, setTimeout as sleep } from "node:timers/promises";
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
 import type { Handlers, Workload } from "./workloads.js";
 
@@ -55,6 +55,21 @@ interface Receiver {
   close(): void;
 }
 
+/**
+ * What the receiver holds once deliveries stop: `forceFlush` resolves without waiting for an
+ * export the processor started on its own (a full batch), so the count is read until it settles.
+ */
+async function settledCount(receiver: Receiver): Promise<number> {
+  let count = await receiver.spans();
+  for (let reads = 0; reads < 40; reads += 1) {
+    await sleep(100);
+    const next = await receiver.spans();
+    if (next === count) return count;
+    count = next;
+  }
+  return count;
+}
+
 async function startReceiver(): Promise<Receiver> {
   const child = spawn(process.execPath, ["-e", RECEIVER_SOURCE], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const port = await new Promise<number>((resolve) => child.once("message", (message) => resolve((message as { port: number }).port)));
@@ -103,21 +118,21 @@ export async function measureScale(workloads: readonly Workload[], runCounts: Re
       await runFor(workload, undefined, settings.concurrency, Math.min(1, settings.seconds));
       await runFor(workload, [handler], settings.concurrency, Math.min(1, settings.seconds));
       await provider.forceFlush();
-      const receivedBefore = await receiver.spans();
+      const receivedBefore = await settledCount(receiver);
       const without = await runFor(workload, undefined, settings.concurrency, settings.seconds);
       const withOurs = await runFor(workload, [handler], settings.concurrency, settings.seconds);
       await provider.forceFlush();
       const spansEnded = withOurs.invocations * runsPerInvocation;
-      const spansDroppedAtFullSpeed = spansEnded - ((await receiver.spans()) - receivedBefore);
+      const spansDroppedAtFullSpeed = spansEnded - ((await settledCount(receiver)) - receivedBefore);
       // Dropped: ended but never received (the SDK also warns "Dropped N spans because maxQueueSize reached").
       const cpuUsPerRunWithout = without.cpuUs / (without.invocations * runsPerInvocation);
       const cpuUsPerRunWithOurs = withOurs.cpuUs / spansEnded;
       const bursts: ScaleResult["bursts"] = [];
       for (const size of settings.bursts) {
-        const before = await receiver.spans();
+        const before = await settledCount(receiver);
         await Promise.all(Array.from({ length: size }, () => workload.invoke([handler])));
         await provider.forceFlush();
-        bursts.push({ invocations: size, spans: size * runsPerInvocation, dropped: size * runsPerInvocation - ((await receiver.spans()) - before) });
+        bursts.push({ invocations: size, spans: size * runsPerInvocation, dropped: size * runsPerInvocation - ((await settledCount(receiver)) - before) });
       }
       results.set(workload.id, {
         runsPerInvocation,

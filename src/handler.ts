@@ -27,11 +27,12 @@ import {
 } from "./attribute-names.js";
 import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
 import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
+import { keepConventions } from "./attributes/conventions.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
-import { isHiddenRun, putRunAttributes, type RunIdentity } from "./attributes/run.js";
+import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
@@ -227,7 +228,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   override handleLLMEnd(output: unknown, runId: string): void {
     this.safely("handleLLMEnd", () => {
-      this.endRun(runId, (capture) => modelEndAttributes(output, capture, this.options.maxContentLength));
+      this.endRun(runId, (capture, run) => modelEndAttributes(output, capture, this.options.maxContentLength, run.root === run));
     });
   }
 
@@ -310,7 +311,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.safelyStart(operation === "chat" ? "handleChatModelStart" : "handleLLMStart", runId, parentRunId, "llm", () => {
       const input = operation === "chat" ? inputs[0] : inputs;
       const model = modelName(extraParams, metadata);
-      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model };
+      const isRoot = this.runs.get(parentRunId) === undefined;
+      const start = { operation, serialized: llm, input: Array.isArray(input) ? input : [], extraParams, metadata, model, isRoot };
       // A model called by a chain no callback manager traces (handler on the model's constructor)
       // gets that chain's runName from LangChain (core's patchConfig keeps it): without a parent
       // run, name the model itself.
@@ -337,15 +339,22 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
+    const parentRun = this.runs.get(identity.parentRunId);
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, this.options.maxContentLength, context.active()));
+    contained("run attributes", () => putRunAttributes(attributes, identity, context.active(), parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    const parentContext = parentContextOf(identity.runId, identity.parentRunId, this.runs.get(identity.parentRunId)?.context);
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
-    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && span.isRecording();
+    const recording = span.isRecording();
+    if (recording) {
+      const metadata: Attributes = {};
+      contained("run metadata", () => putRunMetadata(metadata, identity, this.options.maxContentLength, context.active()));
+      span.setAttributes(this.bounded(metadata));
+    }
+    const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && recording;
     let content: Attributes | undefined;
     if (captureContent) {
-      content = contained("start content", () => startAttributes(true));
+      content = contained("start content", () => keepConventions(startAttributes(true), this.options.contentConventions));
       if (content !== undefined) span.setAttributes(this.bounded(content));
     }
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
@@ -362,11 +371,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /** `endAttributes` is only computed for a run we know, with that run's content setting. The span always ends. */
-  private endRun(runId: string, endAttributes: (captureContent: boolean) => Attributes): void {
+  private endRun(runId: string, endAttributes: (captureContent: boolean, run: OpenRun) => Attributes): void {
     const run = this.runs.removeAndEndChildren(runId);
     if (run === undefined) return; // unknown, already ended, or swept
-    const attributes = contained("end attributes", () => endAttributes(run.captureContent)) ?? {};
+    const recording = run.span.isRecording();
+    // A span nobody records needs its end described only for the metrics (a model's usage).
+    const described = recording || run.metricAttributes !== undefined;
+    const attributes = (described && contained("end attributes", () => keepConventions(endAttributes(run.captureContent, run), this.options.contentConventions))) || {};
     try {
+      if (!recording) return;
       if (run.streamEvents > 0) attributes[LANGCHAIN_TOOL_STREAM_EVENTS] = run.streamEvents;
       const bounded = this.bounded(attributes);
       this.callerSpans?.update(run.span, bounded);

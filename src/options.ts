@@ -1,4 +1,5 @@
 import { diag, type MeterProvider, type TracerProvider } from "@opentelemetry/api";
+import { CONTENT_CONVENTIONS, type ContentConvention } from "./attributes/conventions.js";
 import { describeValue } from "./describe-value.js";
 
 export interface OpenTelemetryCallbackHandlerOptions {
@@ -24,6 +25,12 @@ export interface OpenTelemetryCallbackHandlerOptions {
    * span, shows the turn. Default false.
    */
   annotateCallerSpan?: boolean;
+  /**
+   * Whose content attributes to write: `["gen_ai", "openinference"]` (default) writes both,
+   * `["gen_ai"]` only the GenAI conventions' (Jaeger, APM backends), `["openinference"]` only
+   * OpenInference's (Phoenix, Arize). Structure, models and usage are written for both either way.
+   */
+  contentConventions?: ContentConvention[];
 }
 
 export interface ResolvedOptions {
@@ -34,6 +41,7 @@ export interface ResolvedOptions {
   runTtlMs: number;
   flushTimeoutMs: number;
   annotateCallerSpan: boolean;
+  contentConventions: readonly ContentConvention[];
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 16_384;
@@ -43,7 +51,16 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
 const MIN_CONTENT_LENGTH = 64;
 export const CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-const KNOWN_OPTIONS = new Set(["tracerProvider", "captureContent", "maxContentLength", "runTtlMs", "flushTimeoutMs", "annotateCallerSpan", "meterProvider"]);
+const KNOWN_OPTIONS = new Set([
+  "tracerProvider",
+  "captureContent",
+  "maxContentLength",
+  "runTtlMs",
+  "flushTimeoutMs",
+  "annotateCallerSpan",
+  "meterProvider",
+  "contentConventions",
+]);
 
 function fail(option: string, problem: string, fix: string): never {
   throw new TypeError(`OpenTelemetryCallbackHandler: option "${option}" ${problem}. ${fix}`);
@@ -80,7 +97,7 @@ export function resolveOptions(
     }
   }
 
-  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan } = given;
+  const { tracerProvider, meterProvider, captureContent, maxContentLength, runTtlMs, flushTimeoutMs, annotateCallerSpan, contentConventions } = given;
   if (
     tracerProvider !== undefined &&
     (typeof tracerProvider !== "object" || tracerProvider === null || typeof (tracerProvider as TracerProvider).getTracer !== "function")
@@ -111,6 +128,19 @@ export function resolveOptions(
   if (flushTimeoutMs !== undefined && (typeof flushTimeoutMs !== "number" || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs <= 0)) {
     fail("flushTimeoutMs", `must be a positive number of milliseconds, got ${String(flushTimeoutMs)}`, `Use e.g. ${DEFAULT_FLUSH_TIMEOUT_MS} (5 seconds).`);
   }
+  if (
+    contentConventions !== undefined &&
+    (!Array.isArray(contentConventions) ||
+      contentConventions.length === 0 ||
+      new Set(contentConventions).size !== contentConventions.length ||
+      !contentConventions.every((name) => CONTENT_CONVENTIONS.includes(name as ContentConvention)))
+  ) {
+    fail(
+      "contentConventions",
+      `must be a non-empty list of distinct "gen_ai" and "openinference", got ${describeValue(contentConventions)}`,
+      'Use ["gen_ai"] for Jaeger and APM backends, ["openinference"] for Phoenix, or leave it out for both.',
+    );
+  }
 
   return {
     tracerProvider: tracerProvider as TracerProvider | undefined,
@@ -120,5 +150,6 @@ export function resolveOptions(
     runTtlMs: (runTtlMs as number | undefined) ?? DEFAULT_RUN_TTL_MS,
     flushTimeoutMs: (flushTimeoutMs as number | undefined) ?? DEFAULT_FLUSH_TIMEOUT_MS,
     annotateCallerSpan: (annotateCallerSpan as boolean | undefined) ?? false,
+    contentConventions: contentConventions === undefined ? CONTENT_CONVENTIONS : [...(contentConventions as ContentConvention[])],
   };
 }

@@ -147,9 +147,30 @@ function redactPairValues(text: string): string {
 /** Strings shorter than this cannot hold a credential worth the regex passes. */
 const MIN_SCRUBBED_LENGTH = 8;
 
+/**
+ * The same short texts are scrubbed again and again (a message in the GenAI JSON and in the
+ * flattened keys, the same state at every graph step, the same prompts each request), and the
+ * passes cost far more per call than per character: short answers are cached, within a bound.
+ */
+const scrubbedCache = new Map<string, string>();
+const SCRUBBED_CACHE_LIMIT = 1024;
+const MAX_CACHED_LENGTH = 256;
+
 /** Replaces credential-shaped substrings of `text` by `[REDACTED]`. Returns `text` itself when nothing matched. */
 export function scrubSecrets(text: string): string {
   if (text.length < MIN_SCRUBBED_LENGTH) return text;
+  if (text.length > MAX_CACHED_LENGTH) return scrubUncached(text);
+  let scrubbed = scrubbedCache.get(text);
+  if (scrubbed !== undefined) return scrubbed;
+  scrubbed = scrubUncached(text);
+  if (scrubbedCache.size >= SCRUBBED_CACHE_LIMIT) scrubbedCache.clear();
+  // A copy of its own: `text` may be a slice that keeps a huge parent string alive.
+  const key = (" " + text).slice(1);
+  scrubbedCache.set(key, scrubbed === text ? key : scrubbed);
+  return scrubbed;
+}
+
+function scrubUncached(text: string): string {
   let scrubbed = text.replace(CREDENTIAL_SHAPES, REDACTED);
   scrubbed = scrubbed.replace(BEARER_TOKEN, `$1$2${REDACTED}`);
   scrubbed = scrubbed.replace(AUTHORIZATION_HEADER, `$1$2${REDACTED}`);

@@ -78,7 +78,23 @@ export class RunRegistry {
   add(runId: string, newRun: NewRun): OpenRun {
     const now = performance.now();
     const parent = this.get(newRun.parentRunId);
-    const run = { ...newRun, startedAt: now, lastActivityAt: now, children: undefined, failedChildren: undefined } as OpenRun;
+    // Field by field: `{ ...newRun, more }` leaves V8's fast object-clone path (about 1 µs per
+    // extra field on Node 20, the largest single cost per run in the benchmark's profile).
+    const run: OpenRun = {
+      span: newRun.span,
+      context: newRun.context,
+      parentRunId: newRun.parentRunId,
+      runType: newRun.runType,
+      children: undefined,
+      captureContent: newRun.captureContent,
+      startedAt: now,
+      root: undefined as unknown as OpenRun,
+      lastActivityAt: now,
+      firstChunkAt: newRun.firstChunkAt,
+      streamEvents: newRun.streamEvents,
+      metricAttributes: newRun.metricAttributes,
+      failedChildren: undefined,
+    };
     run.root = parent?.root ?? run;
     run.root.lastActivityAt = now;
     this.runs.set(runId, run);

@@ -287,7 +287,7 @@ describe("inside a run's body its span is active", () => {
         expect(work.spanContext().traceId).toBe(request.spanContext().traceId);
         const parent = byId.get(parentSpanId(work)!)!;
         expect(parent.name).toBe("step");
-        expect(parent.attributes["langchain.run.parent_id"]).toBeDefined();
+        expect(parent.attributes["langchain.run.id"]).toBeDefined(); // a run's span; its parent run is its parent span (next line)
         expect(byId.get(parentSpanId(parent)!)?.name).toBe("fan-out");
       }
       for (const name of ["left", "right"]) {

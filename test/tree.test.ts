@@ -8,6 +8,7 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { createTestTracing, assertRunTree, parentSpanId } from "./support/tracing.js";
 import { buildAgent } from "./support/agent.js";
+import { RunTreeRecorder } from "./support/run-recorder.js";
 import { OpenTelemetryCallbackHandler } from "../src/index.js";
 
 const prompt = ChatPromptTemplate.fromMessages([
@@ -18,9 +19,10 @@ const prompt = ChatPromptTemplate.fromMessages([
 describe("the run tree becomes the trace tree", () => {
   it("nests prompt -> chat model -> parser under the sequence, and the sequence under the caller's span", async () => {
     const tracing = createTestTracing();
+    const recorder = new RunTreeRecorder();
     const chain = prompt.pipe(new FakeListChatModel({ responses: ["Paris."] })).pipe(new StringOutputParser());
 
-    const answer = await tracing.inRequestSpan("GET /ask", () => chain.invoke({ question: "Capital of France?" }, { callbacks: [tracing.handler] }));
+    const answer = await tracing.inRequestSpan("GET /ask", () => chain.invoke({ question: "Capital of France?" }, { callbacks: [tracing.handler, recorder] }));
 
     expect(answer).toBe("Paris.");
     const spans = tracing.spans();
@@ -28,7 +30,7 @@ describe("the run tree becomes the trace tree", () => {
     const runSpans = spans.filter((s) => s !== request);
     expect(runSpans.map((s) => s.name).sort()).toEqual(["ChatPromptTemplate", "RunnableSequence", "StrOutputParser", "chat"].sort());
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
-    assertRunTree(runSpans, request.spanContext().spanId);
+    assertRunTree(runSpans, request.spanContext().spanId, recorder.runs);
     for (const span of runSpans) {
       expect(span.attributes["langchain.run.id"]).toMatch(/^[0-9a-f-]{36}$/);
       expect(span.attributes["langchain.run.type"]).toBeTypeOf("string");
@@ -40,13 +42,14 @@ describe("the run tree becomes the trace tree", () => {
 
   it("traces a LangGraph tool-calling agent: graph, nodes, model calls and both tool calls", async () => {
     const tracing = createTestTracing();
+    const recorder = new RunTreeRecorder();
     const agent = buildAgent();
 
-    const result = await agent.invoke({ messages: [new HumanMessage("How do traces work, and what is 6*7?")] }, { callbacks: [tracing.handler], configurable: { thread_id: "thread-42" } });
+    const result = await agent.invoke({ messages: [new HumanMessage("How do traces work, and what is 6*7?")] }, { callbacks: [tracing.handler, recorder], configurable: { thread_id: "thread-42" } });
 
     expect(String(result.messages.at(-1)?.content)).toContain("42");
     const spans = tracing.spans();
-    assertRunTree(spans, undefined);
+    assertRunTree(spans, undefined, recorder.runs);
     // A graph whose model is offered tools is an agent.
     const root = tracing.span("invoke_agent LangGraph");
     expect(parentSpanId(root)).toBeUndefined();
@@ -72,7 +75,10 @@ describe("the run tree becomes the trace tree", () => {
     const start = tracing.span("__start__");
     expect(start.attributes["tag.tags"]).toContain("langsmith:hidden");
     expect(start.attributes["input.value"]).toBeUndefined();
-    expect(toolsNode?.attributes["input.value"]).toBeTypeOf("string");
+    // A node's input is the graph's whole state at that step: the graph's input and the earlier
+    // steps' outputs already hold it, so only what the node produced is written.
+    expect(toolsNode?.attributes["input.value"]).toBeUndefined();
+    expect(toolsNode?.attributes["output.value"]).toBeTypeOf("string");
     expect(tracing.handler.openRunCount).toBe(0);
   });
 
@@ -84,8 +90,9 @@ describe("the run tree becomes the trace tree", () => {
     }).withConfig({ runName: "upper" });
     const reverse = RunnableLambda.from((s: string) => [...s].reverse().join("")).withConfig({ runName: "reverse" });
     const parallel = RunnableParallel.from({ upper: slowUpper, reverse }).withConfig({ runName: "both" });
+    const recorder = new RunTreeRecorder();
 
-    const outputs = await parallel.batch(["ab", "cd", "ef"], { callbacks: [tracing.handler] });
+    const outputs = await parallel.batch(["ab", "cd", "ef"], { callbacks: [tracing.handler, recorder] });
 
     expect(outputs).toEqual([
       { upper: "AB", reverse: "ba" },
@@ -93,7 +100,7 @@ describe("the run tree becomes the trace tree", () => {
       { upper: "EF", reverse: "fe" },
     ]);
     const spans = tracing.spans();
-    assertRunTree(spans, undefined);
+    assertRunTree(spans, undefined, recorder.runs);
     const roots = spans.filter((s) => s.name === "both");
     expect(roots).toHaveLength(3);
     // Each item is its own trace, holding exactly its own two branches.

@@ -41,7 +41,7 @@ export async function prepareBenchEnvironment(log: (message: string) => void): P
   }
   const pipeline = installTracingPipeline();
   const workloads = createWorkloads();
-  const configurations = await createConfigurations(pipeline.provider);
+  const configurations = await createConfigurations(pipeline);
   assertCallbackManagerPristine();
   return { pipeline, workloads, configurations };
 }

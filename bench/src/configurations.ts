@@ -11,6 +11,7 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import * as CallbackManagerModule from "@langchain/core/callbacks/manager";
 import type { TracerProvider } from "@opentelemetry/api";
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import { LangChainInstrumentation as OpenInferenceLangChainInstrumentation } from "@arizeai/openinference-instrumentation-langchain";
 import { CallbackHandler as LangfuseCallbackHandler } from "@langfuse/langchain";
 import { setLangfuseTracerProvider } from "@langfuse/tracing";
@@ -20,6 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 // step to forget; tsx only strips types (esbuild, target = this Node), so the code that runs
 // is the code that `npm run build` emits.
 import { OpenTelemetryCallbackHandler } from "../../src/index.js";
+import { sampledProvider, type TracingPipeline } from "./otel.js";
 import { SpanPerRunReferenceHandler } from "./reference-handler.js";
 import type { Handlers } from "./workloads.js";
 
@@ -32,6 +34,11 @@ export interface Configuration {
   /** How LangChain runs this configuration's callbacks: awaited, or on its background queue. */
   callbackMode: "awaited" | "background" | "—";
   makesSpans: boolean;
+  /**
+   * Set for ours under a sampler other than always-on: its traces are partial by design, so the
+   * nesting and timing checks (which need every span) leave it out.
+   */
+  sampler?: string;
   /** Passed as `callbacks` on every invocation; undefined for none (or for a patching peer). */
   handlers: Handlers;
   attach(): void;
@@ -128,6 +135,9 @@ async function openLLMetry(tracerProvider: TracerProvider): Promise<Configuratio
   };
 }
 
+/** The sampling rate of the ratio-sampled configuration (production services sample 1-10%). */
+export const SAMPLED_RATIO = 0.1;
+
 /**
  * A real SDK meter provider for the metrics-on configuration: every measurement is aggregated;
  * the reader exports once a minute to memory, so the export itself is not what is measured.
@@ -137,11 +147,15 @@ function benchMeterProvider(): MeterProvider {
   return new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 })] });
 }
 
-export async function createConfigurations(tracerProvider: TracerProvider): Promise<Configuration[]> {
+export async function createConfigurations(pipeline: TracingPipeline): Promise<Configuration[]> {
+  const tracerProvider = pipeline.provider;
   const floorAwaited = new SpanPerRunReferenceHandler({ tracerProvider, awaitHandler: true });
   const floorBackground = new SpanPerRunReferenceHandler({ tracerProvider, awaitHandler: false });
   const ours = new OpenTelemetryCallbackHandler({ tracerProvider });
   const oursWithoutContent = new OpenTelemetryCallbackHandler({ tracerProvider, captureContent: false });
+  const oursNeverSampled = new OpenTelemetryCallbackHandler({ tracerProvider: sampledProvider(pipeline, new AlwaysOffSampler()) });
+  const ratioSampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(SAMPLED_RATIO) });
+  const oursRatioSampled = new OpenTelemetryCallbackHandler({ tracerProvider: sampledProvider(pipeline, ratioSampler) });
   // "ours" records its metrics into the global meter provider, a no-op here: metrics off.
   const oursWithMetrics = new OpenTelemetryCallbackHandler({ tracerProvider, meterProvider: benchMeterProvider() });
   // Langfuse v5 makes its observations as OTel spans through this provider; without a
@@ -202,6 +216,24 @@ export async function createConfigurations(tracerProvider: TracerProvider): Prom
       handler: oursWithoutContent,
       openRunCount: () => oursWithoutContent.openRunCount,
     }),
+    handlerConfiguration({
+      id: "ours-always-off",
+      label: "langchain-otel, AlwaysOffSampler",
+      role: "ours",
+      makesSpans: true,
+      sampler: "AlwaysOff",
+      handler: oursNeverSampled,
+      openRunCount: () => oursNeverSampled.openRunCount,
+    }),
+    handlerConfiguration({
+      id: "ours-ratio",
+      label: `langchain-otel, ParentBased(TraceIdRatioBased(${SAMPLED_RATIO}))`,
+      role: "ours",
+      makesSpans: true,
+      sampler: `ParentBased(TraceIdRatioBased(${SAMPLED_RATIO}))`,
+      handler: oursRatioSampled,
+      openRunCount: () => oursRatioSampled.openRunCount,
+    }),
     openInference(tracerProvider),
     handlerConfiguration({
       id: "langfuse",
@@ -213,4 +245,22 @@ export async function createConfigurations(tracerProvider: TracerProvider): Prom
     }),
     await openLLMetry(tracerProvider),
   ];
+}
+
+/**
+ * Ours writing one convention's content only (`contentConventions`), weighed in the
+ * bytes-on-the-wire figures only.
+ */
+export function oneConventionConfigurations(tracerProvider: TracerProvider): Configuration[] {
+  return (["gen_ai", "openinference"] as const).map((convention) => {
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider, contentConventions: [convention] });
+    return handlerConfiguration({
+      id: `ours-${convention}-only`,
+      label: `langchain-otel (contentConventions: ["${convention}"])`,
+      role: "ours",
+      makesSpans: true,
+      handler,
+      openRunCount: () => handler.openRunCount,
+    });
+  });
 }

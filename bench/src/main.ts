@@ -1,5 +1,5 @@
 // npm run bench [-- --smoke]   (or BENCH_SMOKE=1): see bench/README.md.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { prepareBenchEnvironment } from "./bench-environment.js";
@@ -13,8 +13,12 @@ import {
   type BenchSettings,
 } from "./measure.js";
 import { measureInIsolation } from "./isolated.js";
-import { keyRatios, renderConsoleSummary, renderJson, renderMarkdown, type BenchResults } from "./report.js";
-import { BENCH_ROOT } from "./singletons.js";
+import { oneConventionConfigurations } from "./configurations.js";
+import { measureScale } from "./scale.js";
+import { measureWireBytes } from "./wire.js";
+import { createDemoWorkload } from "./workloads.js";
+import { keyRatios, README_TABLE_END, README_TABLE_START, renderConsoleSummary, renderJson, renderMarkdown, renderReadmeTables, type BenchResults } from "./report.js";
+import { BENCH_ROOT, REPO_ROOT } from "./singletons.js";
 
 const FULL: BenchSettings = {
   smoke: false,
@@ -27,6 +31,8 @@ const FULL: BenchSettings = {
   fidelityLoadInvocations: 200,
   heapBlockInvocations: 10_000,
   loadWorkloadId: "agent-chain",
+  wire: { invocations: { "agent-chain": 20, "langgraph-agent": 20, demo: 2 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
+  scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 8, seconds: 5, bursts: [64, 128, 256, 512] },
   isolated: {
     configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
@@ -49,6 +55,8 @@ const SMOKE: BenchSettings = {
   fidelityLoadInvocations: 20,
   heapBlockInvocations: 50,
   loadWorkloadId: "agent-chain",
+  wire: { invocations: { "agent-chain": 2, "langgraph-agent": 2, demo: 1 }, workloadIds: ["agent-chain", "langgraph-agent", "demo"] },
+  scale: { workloadIds: ["agent-chain", "langgraph-agent"], concurrency: 2, seconds: 0.3, bursts: [4] },
   isolated: {
     configurationIds: ["none", "floor", "ours", "ours-metrics", "ours-no-content"],
     workloadIds: ["agent-chain", "langgraph-agent"],
@@ -74,6 +82,10 @@ async function main(): Promise<void> {
   const throughput = await measureThroughput(context);
   const fidelity = await measureTimingFidelity(context);
   const heap = await measureHeapGrowth(context);
+  const wireContext = { ...context, configurations: [...configurations, ...oneConventionConfigurations(pipeline.provider)] };
+  const wire = await measureWireBytes(wireContext, settings.wire, [createDemoWorkload()]);
+  const runCounts = new Map([...expectedTrees].map(([workloadId, tree]) => [workloadId, tree.runCount]));
+  const scale = await measureScale(workloads, runCounts, settings.scale, log);
   const isolated = await measureInIsolation(settings.isolated, log);
 
   const results: BenchResults = {
@@ -88,6 +100,9 @@ async function main(): Promise<void> {
     nesting,
     fidelity,
     heap,
+    wire,
+    wireConfigurations: wireContext.configurations,
+    scale,
     isolated,
   };
   const ratios = keyRatios(results);
@@ -96,6 +111,18 @@ async function main(): Promise<void> {
   // Every per-round figure, for anyone who wants to recompute the tables differently.
   writeFileSync(`${output}.json`, renderJson(results));
   log(`wrote ${output}.md and ${output}.json`);
+  if (settings.smoke) {
+    writeFileSync(`${output}.readme.md`, renderReadmeTables(results)); // what a full run would put in the README
+  } else {
+    // The README's tables come from this run only, never from a hand edit.
+    const readmePath = join(REPO_ROOT, "README.md");
+    const readme = readFileSync(readmePath, "utf8");
+    const start = readme.indexOf(README_TABLE_START);
+    const end = readme.indexOf(README_TABLE_END);
+    if (start < 0 || end < start) throw new Error(`README.md has no ${README_TABLE_START} … ${README_TABLE_END} block`);
+    writeFileSync(readmePath, readme.slice(0, start) + renderReadmeTables(results) + readme.slice(end + README_TABLE_END.length));
+    log("wrote the README's benchmark tables");
+  }
   console.log(renderConsoleSummary(ratios));
 }
 

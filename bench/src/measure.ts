@@ -17,6 +17,8 @@ import {
 } from "./run-tree.js";
 import { RunTreeRecorder } from "../../test/support/run-recorder.js";
 import type { IsolatedSettings } from "./isolated.js";
+import type { ScaleSettings } from "./scale.js";
+import type { WireSettings } from "./wire.js";
 import { rotate } from "./stats.js";
 import { createSleepStep, SLEEP_STEP_NAME, type Handlers, type Workload } from "./workloads.js";
 
@@ -34,6 +36,8 @@ export interface BenchSettings {
   heapBlockInvocations: number;
   /** Workload for the timing-under-load and heap measurements. */
   loadWorkloadId: string;
+  wire: WireSettings;
+  scale: ScaleSettings;
   isolated: IsolatedSettings;
 }
 
@@ -43,6 +47,11 @@ export interface BenchContext {
   workloads: Workload[];
   settings: BenchSettings;
   log(message: string): void;
+}
+
+/** Span-making and not sampled down: every run of an invocation should have its span. */
+function recordsEverySpan(configuration: Configuration): boolean {
+  return configuration.makesSpans && configuration.sampler === undefined;
 }
 
 /** Key of a (configuration, workload) pair in result maps. */
@@ -58,7 +67,7 @@ function forceGc(): void {
 /** Waits until LangChain's background callback queue is empty (a no-op for awaited handlers). */
 const drainCallbacks = (): Promise<void> => awaitAllCallbacks();
 
-async function withConfiguration<T>(configuration: Configuration, work: () => Promise<T>): Promise<T> {
+export async function withConfiguration<T>(configuration: Configuration, work: () => Promise<T>): Promise<T> {
   configuration.attach();
   try {
     return await work();
@@ -216,7 +225,7 @@ async function traceInvocations(
 export async function checkNesting(context: BenchContext, expectedTrees: Map<string, ExpectedRunTree>): Promise<Map<string, NestingResult>> {
   const { configurations, workloads, settings } = context;
   const results = new Map<string, NestingResult>();
-  for (const configuration of configurations.filter((candidate) => candidate.makesSpans)) {
+  for (const configuration of configurations.filter(recordsEverySpan)) {
     await withConfiguration(configuration, async () => {
       for (const workload of workloads) {
         const expected = expectedTrees.get(workload.id)!;
@@ -269,7 +278,7 @@ export async function measureTimingFidelity(context: BenchContext): Promise<Map<
   const sleepStep = createSleepStep();
   const loadWorkload = workloadById(context, settings.loadWorkloadId);
   const results = new Map<string, FidelityResult>();
-  for (const configuration of configurations.filter((candidate) => candidate.makesSpans)) {
+  for (const configuration of configurations.filter(recordsEverySpan)) {
     const result: FidelityResult = {
       aloneErrorMs: [],
       loadErrorMs: [],

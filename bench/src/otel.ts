@@ -12,6 +12,8 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type Sampler,
+  type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 
 /** Instrumentation scope of the bench's own "request" spans (the callers' active spans). */
@@ -20,6 +22,12 @@ export const REQUEST_SCOPE = "bench.request";
 export interface TracingPipeline {
   provider: BasicTracerProvider;
   exporter: InMemorySpanExporter;
+  processor: SpanProcessor;
+}
+
+/** Another provider on the same processor and exporter, deciding with `sampler` (the shared one records every span). */
+export function sampledProvider(pipeline: TracingPipeline, sampler: Sampler): BasicTracerProvider {
+  return new BasicTracerProvider({ sampler, spanProcessors: [pipeline.processor] });
 }
 
 /**
@@ -29,13 +37,14 @@ export interface TracingPipeline {
  */
 export function installTracingPipeline(): TracingPipeline {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const processor = new SimpleSpanProcessor(exporter);
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   const contextManagerRegistered = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const providerRegistered = trace.setGlobalTracerProvider(provider);
   if (!contextManagerRegistered || !providerRegistered) {
     throw new Error("another OTel context manager or tracer provider is already registered globally");
   }
-  return { provider, exporter };
+  return { provider, exporter, processor };
 }
 
 /** Spans made by the configuration under test, i.e. everything but the bench's request spans. */

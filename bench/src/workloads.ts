@@ -10,6 +10,7 @@ import { FakeListChatModel, FakeRetriever } from "@langchain/core/utils/testing"
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { ScriptedChatModel, type ScriptedReply } from "../../demo/scripted-chat-model.js";
+import { createSupportAgent, SUPPORT_QUESTION } from "../../demo/support-agent.js";
 import { buildToolCallingAgent } from "../../demo/tool-calling-agent.js";
 
 /** undefined: no callbacks passed (a patching peer adds its own). */
@@ -124,4 +125,21 @@ export function createSleepStep(): { invoke(handlers: Handlers): Promise<SleepSt
     return { durationMs: performance.now() - start };
   }).withConfig({ runName: SLEEP_STEP_NAME });
   return { invoke: (handlers) => step.invoke({ step: SLEEP_STEP_NAME }, { callbacks: handlers }) };
+}
+
+/**
+ * The demo's support agent (demo/support-agent.ts), for the bytes-on-the-wire figures only:
+ * a fresh agent per invocation (its exchange-rate tool fails on its first call, then the agent
+ * retries), no simulated provider latency; the tool's own 30 ms wait stays, so it is not timed.
+ */
+export function createDemoWorkload(): Workload {
+  return {
+    id: "demo",
+    label: "the demo's support agent (demo/support-agent.ts)",
+    invoke: (handlers) =>
+      createSupportAgent({ firstChunkDelayMs: 0, chunkDelayMs: 0 }).invoke(
+        { messages: [new HumanMessage(SUPPORT_QUESTION)] },
+        { callbacks: handlers, metadata: { session_id: "support-demo", user_id: "demo-user" } },
+      ),
+  };
 }

@@ -13,6 +13,7 @@ import {
 import { textPayload } from "../payload.js";
 import { asRecord, asString, putPayload, putValue } from "./content.js";
 import { promptTemplateAttributes } from "./prompt.js";
+import { isInsideGraphStep } from "./run.js";
 
 /** A compiled LangGraph graph serializes as ["langgraph", "pregel", "CompiledStateGraph"]. */
 export function isGraph(serialized: unknown): boolean {
@@ -73,7 +74,7 @@ export function chainStartAttributes(start: ChainStart, captureContent: boolean,
   else if (kind.kind === "prompt") attributes = { [OPENINFERENCE_SPAN_KIND]: "PROMPT" };
   else attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
   if (kind.kind === "prompt") Object.assign(attributes, promptTemplateAttributes(start.serialized, start.inputs, start.metadata, captureContent, maxContentLength));
-  if (captureContent) putChainInput(attributes, start.inputs, maxContentLength);
+  if (captureContent && !isInsideGraphStep(start.metadata)) putChainInput(attributes, start.inputs, maxContentLength);
   return attributes;
 }
 

@@ -104,6 +104,8 @@ export interface ModelStart {
   metadata: Record<string, unknown> | undefined;
   /** From `modelName`. */
   model: string | undefined;
+  /** No traced parent: the trace's (or the caller's) view of this call is this span. */
+  isRoot: boolean;
 }
 
 function firstString(fields: Record<string, unknown> | undefined, keys: string[]): string | undefined {
@@ -185,7 +187,9 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   const messages: GenAiMessage[] = start.input.map((item) => (typeof item === "string" ? promptMessage(item) : toGenAiMessage(item)));
   const payload = messagesPayload(messages, maxContentLength);
   putPayload(attributes, GEN_AI_INPUT_MESSAGES, payload);
-  putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
+  // The same JSON again as `input.value` only on a root: Phoenix shows a trace's input from its
+  // root span, and reads a chat span's messages from `llm.input_messages` below.
+  if (start.isRoot) putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
   putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(attributes));
   return attributes;
 }
@@ -264,7 +268,7 @@ function putUsage(attributes: Attributes, usage: TokenUsage): void {
 }
 
 /** Attributes of a finished chat model or LLM run, from its `LLMResult`. */
-export function modelEndAttributes(output: unknown, captureContent: boolean, maxContentLength: number): Attributes {
+export function modelEndAttributes(output: unknown, captureContent: boolean, maxContentLength: number, isRoot: boolean): Attributes {
   const attributes: Attributes = {};
   const result = asRecord(output);
   const llmOutput = asRecord(result?.["llmOutput"]);
@@ -307,7 +311,7 @@ export function modelEndAttributes(output: unknown, captureContent: boolean, max
   if (captureContent && messages.length > 0) {
     const payload = messagesPayload(messages, maxContentLength, true);
     putPayload(attributes, GEN_AI_OUTPUT_MESSAGES, payload);
-    putPayload(attributes, OUTPUT_VALUE, payload, OUTPUT_MIME_TYPE);
+    if (isRoot) putPayload(attributes, OUTPUT_VALUE, payload, OUTPUT_MIME_TYPE);
     putFlattenedMessages(attributes, LLM_OUTPUT_MESSAGES, messages, maxContentLength, FLATTENED_OUTPUT_ATTRIBUTE_BUDGET);
   }
   return attributes;

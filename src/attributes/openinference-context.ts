@@ -29,21 +29,25 @@ export interface OpenInferenceContext {
 
 /** What the caller set with OpenInference's context API; undefined when nothing (the common case). */
 export function openInferenceContext(context: Context): OpenInferenceContext | undefined {
+  // Runs on every start, sampled or not: no allocation unless the caller set something.
   let found: OpenInferenceContext | undefined;
-  const result = () => (found ??= { attributes: {}, metadata: undefined, tags: undefined });
   const extra = asRecord(parseJsonOr(context.getValue(ATTRIBUTES_KEY), undefined));
   if (extra !== undefined) {
-    for (const [name, value] of Object.entries(extra)) if (isAttributeValue(value)) result().attributes[name] = value;
+    for (const [name, value] of Object.entries(extra)) if (isAttributeValue(value)) (found ??= emptyContext()).attributes[name] = value;
   }
   for (const [attribute, contextKey] of STRING_KEYS) {
     const value = context.getValue(contextKey);
-    if (typeof value === "string") result().attributes[attribute] = value;
+    if (typeof value === "string") (found ??= emptyContext()).attributes[attribute] = value;
   }
   const metadata = asRecord(parseJsonOr(context.getValue(METADATA_KEY), undefined));
-  if (metadata !== undefined) result().metadata = metadata;
+  if (metadata !== undefined) (found ??= emptyContext()).metadata = metadata;
   const tags = parseJsonOr(context.getValue(TAGS_KEY), undefined);
-  if (Array.isArray(tags)) result().tags = tags.filter((tag): tag is string => typeof tag === "string");
+  if (Array.isArray(tags)) (found ??= emptyContext()).tags = tags.filter((tag): tag is string => typeof tag === "string");
   return found;
+}
+
+function emptyContext(): OpenInferenceContext {
+  return { attributes: {}, metadata: undefined, tags: undefined };
 }
 
 function isAttributeValue(value: unknown): value is AttributeValue {

@@ -15,7 +15,7 @@ import {
   USER_ID,
 } from "../attribute-names.js";
 import { asRecord, asString, putValue } from "./content.js";
-import { openInferenceContext } from "./openinference-context.js";
+import { openInferenceContext, type OpenInferenceContext } from "./openinference-context.js";
 
 export interface RunIdentity {
   runId: string;
@@ -34,22 +34,22 @@ export interface RunIdentity {
 const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread_id"] as const;
 
 /**
- * Adds what every span gets: who the run is, its tags and metadata, merged over what the caller
- * set with OpenInference's context API (`setSession`, `setUser`, `setMetadata`, `setTags`, ...).
+ * Adds what every span gets at its start, for the sampler too: who the run is, its tags, session,
+ * user and LangGraph position, merged over what the caller set with OpenInference's context API
+ * (`setSession`, `setUser`, `setMetadata`, `setTags`, ...). The metadata JSON is `putRunMetadata`'s.
  */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, context?: Context, parentRunTraced = false): void {
   const fromContext = context === undefined ? undefined : openInferenceContext(context);
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
   attributes[LANGCHAIN_RUN_TYPE] = run.runType;
-  if (run.parentRunId !== undefined) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
+  // Under its parent run's span the parent is the span's parent: the id is written only where it is not.
+  if (run.parentRunId !== undefined && !parentRunTraced) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
   const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
   if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
-  const metadata = fromContext?.metadata === undefined ? asRecord(run.metadata) : { ...fromContext.metadata, ...asRecord(run.metadata) };
+  const metadata = mergedMetadata(run, fromContext);
   if (metadata !== undefined) {
-    const userMetadata = withoutFrameworkKeys(metadata);
-    if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
     putLangGraphAttributes(attributes, metadata);
     for (const key of CONVERSATION_KEYS) {
       const conversationId = scalarString(metadata[key]);
@@ -68,6 +68,20 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, maxCo
 }
 
 /**
+ * The run's own metadata as JSON (`metadata`), LangGraph's bookkeeping left out. Written only on a
+ * recorded span: serialising it is most of a start's cost, and no sampler needs it.
+ */
+export function putRunMetadata(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
+  const metadata = mergedMetadata(run, context === undefined ? undefined : openInferenceContext(context));
+  const userMetadata = metadata === undefined ? undefined : withoutFrameworkKeys(metadata);
+  if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
+}
+
+function mergedMetadata(run: RunIdentity, fromContext: OpenInferenceContext | undefined): Record<string, unknown> | undefined {
+  return fromContext?.metadata === undefined ? asRecord(run.metadata) : { ...fromContext.metadata, ...asRecord(run.metadata) };
+}
+
+/**
  * LangGraph fills every run's metadata with its own bookkeeping (`langgraph_*`,
  * `checkpoint_ns`, `versions`): it becomes `langgraph.*` attributes instead. LangChain's
  * `ls_*` keys stay, as Phoenix users filter on them (`metadata['ls_model_name']`).
@@ -81,6 +95,14 @@ function withoutFrameworkKeys(metadata: Record<string, unknown>): Record<string,
     (userMetadata ??= {})[key] = metadata[key];
   }
   return userMetadata;
+}
+
+/**
+ * A run inside a LangGraph step (a node, or a chain the node runs): its input is the graph's
+ * whole state, which the graph span's input and the earlier steps' outputs already hold.
+ */
+export function isInsideGraphStep(metadata: Record<string, unknown> | undefined): boolean {
+  return typeof metadata?.["langgraph_node"] === "string";
 }
 
 /** LangGraph tags its plumbing (`__start__`, channel writes) `langsmith:hidden`: their payloads only repeat the graph's. */

@@ -4,6 +4,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { LangChainContextManager, OpenTelemetryCallbackHandler, type OpenTelemetryCallbackHandlerOptions } from "../../src/index.js";
 import { genAiSchemaCheck } from "./genai-schemas.js";
+import type { RunStart } from "./run-recorder.js";
 
 let contextManagerRegistered = false;
 
@@ -68,11 +69,12 @@ export function parentSpanId(span: ReadableSpan): string | undefined {
  * Checks that the spans form the run tree: every span's parent span is the span of its
  * parent run (`langchain.run.parent_id`), and runs without a parent hang under `rootParentSpanId`.
  */
-export function assertRunTree(spans: ReadableSpan[], rootParentSpanId: string | undefined): void {
+export function assertRunTree(spans: ReadableSpan[], rootParentSpanId: string | undefined, runs: ReadonlyArray<Pick<RunStart, "runId" | "parentRunId">>): void {
   const spanIdByRunId = new Map<string, string>();
   for (const span of spans) spanIdByRunId.set(String(span.attributes["langchain.run.id"]), span.spanContext().spanId);
+  const parentRunIds = new Map(runs.map((run) => [run.runId, run.parentRunId]));
   for (const span of spans) {
-    const parentRunId = span.attributes["langchain.run.parent_id"];
+    const parentRunId = parentRunIds.get(String(span.attributes["langchain.run.id"]));
     const expected = parentRunId === undefined ? rootParentSpanId : spanIdByRunId.get(String(parentRunId));
     if (parentSpanId(span) !== expected) {
       throw new Error(`span "${span.name}" has parent ${parentSpanId(span)}, expected ${expected} (run parent ${String(parentRunId)})`);

@@ -1,0 +1,138 @@
+/**
+ * What a run costs when nobody records it, and what a recorded one writes: each thing once,
+ * in the conventions chosen.
+ */
+import { describe, expect, it } from "vitest";
+import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
+import { HumanMessage } from "@langchain/core/messages";
+import { RunnableLambda } from "@langchain/core/runnables";
+import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from "@opentelemetry/sdk-trace-base";
+import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
+import { OpenTelemetryCallbackHandler } from "../src/index.js";
+import { buildAgent } from "./support/agent.js";
+import { createTestTracing } from "./support/tracing.js";
+
+/** A payload that counts how often anything serialises it. */
+function countingPayload(): { payload: { toJSON(): string }; reads(): number } {
+  let reads = 0;
+  return {
+    payload: {
+      toJSON: () => {
+        reads++;
+        return "secret payload";
+      },
+    },
+    reads: () => reads,
+  };
+}
+
+/** Chain start and end, a custom event, a chat model and a tool, all given the counting payload. */
+async function runEveryPath(handler: OpenTelemetryCallbackHandler, payload: unknown): Promise<void> {
+  const model = new ScriptedChatModel({ modelName: "m", script: () => ({ text: "ok" }) });
+  const step = RunnableLambda.from(async (input: { probe: unknown }, config) => {
+    await dispatchCustomEvent("progress", { probe: input.probe }, config);
+    await model.invoke([new HumanMessage("hi")], config);
+    return { echoed: input.probe };
+  }).withConfig({ runName: "step" });
+  await step.invoke({ probe: payload }, { callbacks: [handler] });
+}
+
+function handlerWith(sampler: Sampler): { handler: OpenTelemetryCallbackHandler; exporter: InMemorySpanExporter; sampled: string[] } {
+  const exporter = new InMemorySpanExporter();
+  const sampled: string[] = [];
+  const seeing: Sampler = {
+    shouldSample: (context, traceId, name, kind, attributes, links) => {
+      sampled.push(`${name} ${String(attributes["gen_ai.operation.name"] ?? attributes["langchain.run.type"])}`);
+      return sampler.shouldSample(context, traceId, name, kind, attributes, links);
+    },
+    toString: () => "seeing",
+  };
+  const provider = new BasicTracerProvider({ sampler: seeing, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  return { handler: new OpenTelemetryCallbackHandler({ tracerProvider: provider }), exporter, sampled };
+}
+
+describe("sampling", () => {
+  it("serialises no content for a run no sampler records, on any path, and still forgets every run", async () => {
+    const { handler, exporter, sampled } = handlerWith(new AlwaysOffSampler());
+    const probe = countingPayload();
+    await runEveryPath(handler, probe.payload);
+    expect(probe.reads()).toBe(0);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    // The sampler saw each run's structure: its name and operation.
+    expect(sampled).toEqual(["step chain", "chat m chat"]);
+    expect(handler.openRunCount).toBe(0);
+  });
+
+  it("records content for a recorded run (the same paths serialise the payload)", async () => {
+    const { handler, exporter } = handlerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(1) }));
+    const probe = countingPayload();
+    await runEveryPath(handler, probe.payload);
+    expect(probe.reads()).toBeGreaterThanOrEqual(3); // input, output, event
+    expect(exporter.getFinishedSpans().map((span) => span.name).sort()).toEqual(["chat m", "step"]);
+  });
+});
+
+describe("each thing once", () => {
+  it("writes a nested chat span's messages as gen_ai.*.messages and llm.*_messages, not again as input.value / output.value", async () => {
+    const tracing = createTestTracing();
+    await buildAgent().invoke({ messages: [new HumanMessage("What is 6*7?")] }, { callbacks: [tracing.handler] });
+    const chat = tracing.spans().find((span) => span.name.startsWith("chat "))!;
+    expect(chat.attributes["gen_ai.input.messages"]).toBeTypeOf("string");
+    expect(chat.attributes["llm.input_messages.0.message.role"]).toBe("user");
+    expect(chat.attributes["gen_ai.output.messages"]).toBeTypeOf("string");
+    expect(chat.attributes["input.value"]).toBeUndefined();
+    expect(chat.attributes["output.value"]).toBeUndefined();
+    // Nested spans hang under their parent run's span: no parent id attribute repeats it.
+    expect(chat.attributes["langchain.run.parent_id"]).toBeUndefined();
+  });
+
+  it("keeps input.value / output.value on a chat model that is the trace's root (Phoenix reads a trace's input there)", async () => {
+    const tracing = createTestTracing();
+    await new ScriptedChatModel({ modelName: "root-model", script: () => ({ text: "ok" }) }).invoke([new HumanMessage("hi")], { callbacks: [tracing.handler] });
+    const chat = tracing.span("chat root-model");
+    expect(chat.attributes["input.value"]).toBe(chat.attributes["gen_ai.input.messages"]);
+    expect(chat.attributes["output.value"]).toBe(chat.attributes["gen_ai.output.messages"]);
+  });
+});
+
+describe("contentConventions", () => {
+  async function agentSpans(contentConventions: Array<"gen_ai" | "openinference">) {
+    const tracing = createTestTracing({ contentConventions });
+    await buildAgent().invoke({ messages: [new HumanMessage("What is 6*7?")] }, { callbacks: [tracing.handler] });
+    const spans = tracing.spans();
+    return {
+      chat: spans.find((span) => span.name.startsWith("chat "))!.attributes,
+      tool: tracing.span("execute_tool multiply").attributes,
+      graph: spans.find((span) => span.name.startsWith("invoke_agent"))!.attributes,
+    };
+  }
+
+  it('["gen_ai"] writes only the GenAI content; chains keep input.value, which has no GenAI counterpart', async () => {
+    const { chat, tool, graph } = await agentSpans(["gen_ai"]);
+    expect(chat["gen_ai.input.messages"]).toBeTypeOf("string");
+    expect(Object.keys(chat).filter((name) => name.startsWith("llm.input_messages.") || name.startsWith("llm.output_messages.") || name.startsWith("llm.tools."))).toEqual([]);
+    expect(chat["llm.invocation_parameters"]).toBeUndefined();
+    expect(tool["gen_ai.tool.call.arguments"]).toBeTypeOf("string");
+    expect(tool["input.value"]).toBeUndefined();
+    expect(tool["output.value"]).toBeUndefined();
+    expect(graph["input.value"]).toBeTypeOf("string");
+    // Structure is written for both conventions either way.
+    expect(chat["openinference.span.kind"]).toBe("LLM");
+    expect(chat["llm.model_name"]).toBe(chat["gen_ai.request.model"]);
+  });
+
+  it('["openinference"] writes only OpenInference content', async () => {
+    const { chat, tool } = await agentSpans(["openinference"]);
+    expect(chat["gen_ai.input.messages"]).toBeUndefined();
+    expect(chat["gen_ai.output.messages"]).toBeUndefined();
+    expect(chat["gen_ai.tool.definitions"]).toBeUndefined();
+    expect(chat["llm.input_messages.0.message.role"]).toBe("user");
+    expect(tool["gen_ai.tool.call.arguments"]).toBeUndefined();
+    expect(tool["input.value"]).toBeTypeOf("string");
+    expect(chat["gen_ai.operation.name"]).toBe("chat");
+  });
+
+  it.each([[[]], [["gen_ai", "gen_ai"]], [["otel"]], ["gen_ai"]])("fails at construction for %j, naming the option", (value) => {
+    expect(() => new OpenTelemetryCallbackHandler({ contentConventions: value as never })).toThrow(/option "contentConventions" must be a non-empty list of distinct "gen_ai" and "openinference"/);
+  });
+});

@@ -13,12 +13,11 @@
 # component lists keep one build each.
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=otel-versions.env
-source "$repo_root/scripts/otel-versions.env"
+script_tag=otel-binaries
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 builder_manifest="$repo_root/scripts/otelcol-builder.yaml"
 
-cache_root="${LANGCHAIN_OTEL_BIN_CACHE:-${HOME:?neither LANGCHAIN_OTEL_BIN_CACHE nor HOME is set}/.cache/langchain-otel}"
 manifest_hash="$(sha256sum "$builder_manifest" | cut -c1-12)"
 jaeger_dir="$cache_root/jaeger-$JAEGER_VERSION"
 otelcol_dir="$cache_root/otelcol-$OTELCOL_VERSION-$manifest_hash"
@@ -29,8 +28,6 @@ prometheus_bin="$prometheus_dir/prometheus"
 # The manifest the cached otelcol was built from: a changed component list means a rebuild.
 otelcol_built_manifest="$otelcol_dir/otelcol-builder.yaml"
 
-log() { printf '[otel-binaries] %s\n' "$*" >&2; }
-die() { printf '[otel-binaries] ERROR: %s\n' "$*" >&2; exit 1; }
 
 jaeger_is_current() { [[ -x "$jaeger_bin" ]]; }
 otelcol_is_current() { [[ -x "$otelcol_bin" ]] && cmp -s "$builder_manifest" "$otelcol_built_manifest"; }

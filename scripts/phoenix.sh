@@ -11,18 +11,15 @@
 # Needs Python >= 3.10 with venv and PyPI; a cold install takes about 6 minutes and 850 MB.
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=otel-versions.env
-source "$repo_root/scripts/otel-versions.env"
+script_tag=phoenix
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-cache_root="${LANGCHAIN_OTEL_BIN_CACHE:-${HOME:?neither LANGCHAIN_OTEL_BIN_CACHE nor HOME is set}/.cache/langchain-otel}"
 venv_dir="$cache_root/phoenix-$PHOENIX_VERSION"
 phoenix_bin="$venv_dir/bin/phoenix"
 # Written last: a venv without it is a half-finished install and is rebuilt.
 installed_marker="$venv_dir/.installed"
 
-log() { printf '[phoenix] %s\n' "$*" >&2; }
-die() { printf '[phoenix] ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_installed() { [[ -x "$phoenix_bin" && -f "$installed_marker" ]]; }
 print_paths() { printf 'PHOENIX_BIN=%s\n' "$phoenix_bin"; }

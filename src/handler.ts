@@ -32,6 +32,7 @@ import { boundAttributes, identityText } from "./attributes/limits.js";
 import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
 import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
+import { openInferenceContext } from "./attributes/openinference-context.js";
 import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
 import { GenAiMetrics } from "./metrics.js";
@@ -340,15 +341,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
     const parentRun = this.runs.get(identity.parentRunId);
+    // Read once: the bridge makes context.active() dearer inside runs, and both passes below need it.
+    const fromContext = contained("OpenInference context", () => openInferenceContext(context.active()));
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, context.active(), parentRun !== undefined));
+    contained("run attributes", () => putRunAttributes(attributes, identity, fromContext, parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const recording = span.isRecording();
     if (recording) {
       const metadata: Attributes = {};
-      contained("run metadata", () => putRunMetadata(metadata, identity, this.options.maxContentLength, context.active()));
+      contained("run metadata", () => putRunMetadata(metadata, identity, this.options.maxContentLength, fromContext));
       span.setAttributes(this.bounded(metadata));
     }
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && recording;
@@ -397,14 +400,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * it was cut from outside (an abort with a custom reason), not by a failure from inside.
    */
   private failRun(runId: string, error: unknown, kwargs?: { inputs?: unknown }): void {
-    const open = this.runs.get(runId);
-    if (open === undefined) return;
-    const cutInFlight = open.children !== undefined && open.children.size > 0 && !reportedErrors.has(error as object);
-    const cancelled = isCancellation(error) || cutInFlight;
+    const run = this.runs.get(runId);
+    if (run === undefined) return;
+    const cutInFlight = run.children !== undefined && run.children.size > 0 && !reportedErrors.has(error as object);
+    const saysCancelled = isCancellation(error);
+    const cancelled = saysCancelled || cutInFlight;
     const failure = failureRecord(error, cancelled, this.options.maxContentLength);
     // LangGraph's "Abort" on the graph says nothing of why: the child that saw the abort's reason does.
-    const reason = cancelled && isCancellation(error) ? (open.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
-    const run = this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason) ?? open;
+    const reason = saysCancelled ? (run.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
+    this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason);
     if (typeof error === "object" && error !== null) reportedErrors.add(error);
     this.metrics.recordError(run, failure.type, performance.now());
     try {

@@ -1,4 +1,4 @@
-import type { Attributes, Context } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import {
   GEN_AI_CONVERSATION_ID,
   LANGCHAIN_RUN_ID,
@@ -15,7 +15,7 @@ import {
   USER_ID,
 } from "../attribute-names.js";
 import { asRecord, asString, putValue } from "./content.js";
-import { openInferenceContext, type OpenInferenceContext } from "./openinference-context.js";
+import type { OpenInferenceContext } from "./openinference-context.js";
 
 export interface RunIdentity {
   runId: string;
@@ -38,8 +38,7 @@ const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread
  * user and LangGraph position, merged over what the caller set with OpenInference's context API
  * (`setSession`, `setUser`, `setMetadata`, `setTags`, ...). The metadata JSON is `putRunMetadata`'s.
  */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, context?: Context, parentRunTraced = false): void {
-  const fromContext = context === undefined ? undefined : openInferenceContext(context);
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, fromContext?: OpenInferenceContext, parentRunTraced = false): void {
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
   attributes[LANGCHAIN_RUN_TYPE] = run.runType;
@@ -71,8 +70,8 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, conte
  * The run's own metadata as JSON (`metadata`), LangGraph's bookkeeping left out. Written only on a
  * recorded span: serialising it is most of a start's cost, and no sampler needs it.
  */
-export function putRunMetadata(attributes: Attributes, run: RunIdentity, maxContentLength: number, context?: Context): void {
-  const metadata = mergedMetadata(run, context === undefined ? undefined : openInferenceContext(context));
+export function putRunMetadata(attributes: Attributes, run: RunIdentity, maxContentLength: number, fromContext?: OpenInferenceContext): void {
+  const metadata = mergedMetadata(run, fromContext);
   const userMetadata = metadata === undefined ? undefined : withoutFrameworkKeys(metadata);
   if (userMetadata !== undefined) putValue(attributes, METADATA, userMetadata, maxContentLength);
 }

@@ -24,7 +24,7 @@ import {
   type PushMetricExporter,
 } from "@opentelemetry/sdk-metrics";
 import { peerRequire } from "./peer-require.js";
-import { DEFAULT_OTLP_PROTOCOL, type OtlpProtocol } from "./trace-exporter.js";
+import { DEFAULT_OTLP_PROTOCOL, otlpProtocolFromEnv, type OtlpProtocol } from "./trace-exporter.js";
 
 /** OTLP protocols and the package whose `OTLPMetricExporter` speaks each. */
 export const OTLP_METRIC_EXPORTER_PACKAGES: Record<OtlpProtocol, string> = {
@@ -55,15 +55,14 @@ function millisecondsFromEnv(env: Env, name: string, defaultValue: number): numb
   return defaultValue;
 }
 
+/** Metrics must never cost the traces: a protocol we cannot use is a warning and the default. */
 function otlpMetricProtocol(env: Env): OtlpProtocol {
-  for (const variable of ["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
-    const raw = env[variable]?.trim();
-    if (!raw) continue;
-    if (Object.hasOwn(OTLP_METRIC_EXPORTER_PACKAGES, raw)) return raw as OtlpProtocol;
-    diag.warn(`langchain-otel/setup: ${variable}="${raw}" is not an OTLP protocol; metrics use ${DEFAULT_OTLP_PROTOCOL}.`);
-    break;
+  try {
+    return otlpProtocolFromEnv(env, "METRICS").protocol;
+  } catch (error) {
+    diag.warn(`langchain-otel/setup: ${error instanceof Error ? error.message : String(error)} Metrics use ${DEFAULT_OTLP_PROTOCOL}.`);
+    return DEFAULT_OTLP_PROTOCOL;
   }
-  return DEFAULT_OTLP_PROTOCOL;
 }
 
 /** The OTLP metric exporter of the protocol the environment asks for; undefined (with a warning) when its package is missing. */

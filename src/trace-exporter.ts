@@ -33,9 +33,14 @@ export function sdkDisabledFromEnv(env: Env = process.env): boolean {
   return raw === "true";
 }
 
-/** The OTLP protocol the environment asks for, and the variable that asked (for error messages). */
-export function otlpProtocolFromEnv(env: Env = process.env): { protocol: OtlpProtocol; setBy: string | undefined } {
-  for (const variable of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+/**
+ * The OTLP protocol the environment asks for a signal (`OTEL_EXPORTER_OTLP_{signal}_PROTOCOL`,
+ * else `OTEL_EXPORTER_OTLP_PROTOCOL`), and the variable that asked (for error messages).
+ *
+ * @throws TypeError naming the variable, for a value that is no OTLP protocol.
+ */
+export function otlpProtocolFromEnv(env: Env = process.env, signal: "TRACES" | "METRICS" = "TRACES"): { protocol: OtlpProtocol; setBy: string | undefined } {
+  for (const variable of [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
     const raw = env[variable]?.trim();
     if (!raw) continue;
     if (!Object.hasOwn(OTLP_EXPORTER_PACKAGES, raw)) {

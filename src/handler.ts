@@ -2,11 +2,16 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import {
   context,
   diag,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
+  type Context,
   type Span,
+  type SpanContext,
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
@@ -322,6 +327,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
         modelStartAttributes(start, capture, this.options.maxContentLength),
       );
+      // The tools offered are for the spans of the tools called next and for naming the agent: only recorded spans need them.
+      if (this.runs.get(runId)?.span.isRecording() !== true) return;
       const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
       if (offered !== undefined) {
         this.toolCatalog.remember(this.traceIdOf(runId), offered);
@@ -338,15 +345,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    */
   private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
+    const parentRun = this.runs.get(identity.parentRunId);
+    const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
+    const unsampledParent = unsampledSpanContext(parentContext);
+    if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentRun, parentContext, unsampledParent, startAttributes);
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
-    const parentRun = this.runs.get(identity.parentRunId);
     // Read once: the bridge makes context.active() dearer inside runs, and both passes below need it.
     const fromContext = contained("OpenInference context", () => openInferenceContext(context.active()));
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
-    contained("run attributes", () => putRunAttributes(attributes, identity, fromContext, parentRun !== undefined));
+    contained("run attributes", () => putRunAttributes(attributes, identity, spanName, fromContext, parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
-    const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const recording = span.isRecording();
     if (recording) {
@@ -373,6 +382,39 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     });
   }
 
+  /**
+   * A run under a span that is not sampled starts no span. The SDK's samplers would not sample
+   * it either: ParentBased (the default) follows the parent's decision, TraceIdRatioBased decides
+   * once per trace, AlwaysOff never samples. The run still gets a context of its own with the
+   * unsampled span, so its children and the app's spans inside it stay in that trace, unsampled;
+   * its metrics are recorded as any run's.
+   */
+  private startUnsampledRun(
+    identity: RunIdentity,
+    parentRun: OpenRun | undefined,
+    parentContext: Context,
+    parentSpanContext: SpanContext,
+    startAttributes: (captureContent: boolean) => Attributes,
+  ): void {
+    // Under an unsampled run of ours, it shares that run's span (ending it does nothing) and
+    // context: nothing in an unsampled trace is recorded, so which of its runs a context names
+    // matters to no one. Under anyone else's span, a span of its own: ending this run must not end theirs.
+    const parentSpan = trace.getSpan(parentContext);
+    const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span;
+    const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
+    const measured = this.metrics.recording && contained("start attributes", () => startAttributes(false));
+    this.runs.add(identity.runId, {
+      span,
+      context: sharesParentSpan ? parentContext : runContext(parentContext, span, identity.runId),
+      parentRunId: identity.parentRunId,
+      runType: identity.runType,
+      captureContent: false,
+      firstChunkAt: undefined,
+      streamEvents: 0,
+      metricAttributes: measured ? this.metrics.startAttributes(measured) : undefined,
+    });
+  }
+
   /** `endAttributes` is only computed for a run we know, with that run's content setting. The span always ends. */
   private endRun(runId: string, endAttributes: (captureContent: boolean, run: OpenRun) => Attributes): void {
     const run = this.runs.removeAndEndChildren(runId);
@@ -390,7 +432,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } finally {
       run.span.end();
       releaseFailedChildren(run, false);
-      this.metrics.recordEnd(run, attributes, performance.now());
+      if (run.metricAttributes !== undefined) this.metrics.recordEnd(run, attributes, performance.now());
     }
   }
 
@@ -543,6 +585,14 @@ function contained<T>(what: string, build: () => T): T | undefined {
 /** Streamed chains learn their input only at the end (their start sees an empty placeholder). */
 function putLateInputs(attributes: Attributes, kwargs: { inputs?: unknown } | undefined, maxContentLength: number): void {
   if (kwargs?.inputs !== undefined) putChainInput(attributes, kwargs.inputs, maxContentLength);
+}
+
+/** The span context of the span a run would start under, when that span is not sampled. */
+function unsampledSpanContext(parentContext: Context): SpanContext | undefined {
+  const spanContext = trace.getSpanContext(parentContext);
+  // Not `isSpanContextValid`: its two regular expressions would cost more than the rest of such a run.
+  const valid = spanContext !== undefined && spanContext.traceId !== INVALID_TRACEID && spanContext.spanId !== INVALID_SPANID;
+  return valid && (spanContext.traceFlags & TraceFlags.SAMPLED) === 0 ? spanContext : undefined;
 }
 
 /** The global provider is a proxy until an SDK registers; flushing must reach the real one. */

@@ -13,7 +13,7 @@
  * each attribute keeps at most `MAX_DISTINCT_METRIC_VALUES` distinct values per handler; later new
  * values are recorded as `_OTHER`.
  */
-import { diag, metrics, type Attributes, type AttributeValue, type Histogram, type MeterProvider } from "@opentelemetry/api";
+import { createNoopMeter, diag, metrics, type Attributes, type AttributeValue, type Histogram, type MeterProvider } from "@opentelemetry/api";
 import {
   ERROR_TYPE,
   GEN_AI_OPERATION_NAME,
@@ -105,6 +105,8 @@ class DistinctValues {
 
 interface Instruments {
   provider: MeterProvider;
+  /** False for the API's no-op provider (no SDK registered): nothing recorded would reach anyone. */
+  recording: boolean;
   duration: Histogram;
   tokens: Histogram;
   timeToFirstChunk: Histogram;
@@ -114,6 +116,7 @@ function createInstruments(provider: MeterProvider): Instruments {
   const meter = provider.getMeter(LIBRARY_NAME, LIBRARY_VERSION);
   return {
     provider,
+    recording: meter !== createNoopMeter(),
     duration: meter.createHistogram(METRIC_OPERATION_DURATION, {
       description: "GenAI operation duration.",
       unit: "s",
@@ -135,7 +138,8 @@ function createInstruments(provider: MeterProvider): Instruments {
 /**
  * The handler's instruments, created once. With no provider given they follow the global one: the
  * API has no proxy meter provider, so an SDK registered after the handler was built is picked up
- * at the next record (one global read per record).
+ * from the next run's start (one global read per measured start and record). With none
+ * registered, runs carry no metric attributes and cost the metrics nothing more.
  */
 export class GenAiMetrics {
   private instruments: Instruments | undefined;
@@ -143,11 +147,23 @@ export class GenAiMetrics {
 
   constructor(private readonly meterProvider: MeterProvider | undefined) {}
 
-  /** Metric attributes to keep on an open run (see `startMetricAttributes`), their values bounded. */
+  /** Whether anything would record a measurement (an SDK's provider, given or registered globally). */
+  get recording(): boolean {
+    try {
+      return this.current().recording;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Metric attributes to keep on an open run (see `startMetricAttributes`), their values bounded;
+   * undefined while no SDK records metrics, so that the run's end skips them altogether.
+   */
   startAttributes(startAttributes: Attributes): Attributes | undefined {
     try {
       const attributes = startMetricAttributes(startAttributes);
-      return attributes === undefined ? undefined : this.distinct.boundAll(attributes);
+      return attributes === undefined || !this.current().recording ? undefined : this.distinct.boundAll(attributes);
     } catch (error) {
       diag.warn(`langchain-otel: metric attributes skipped: ${describeError(error)}`);
       return undefined;

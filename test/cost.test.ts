@@ -6,11 +6,24 @@ import { describe, expect, it } from "vitest";
 import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { HumanMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
-import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler } from "@opentelemetry/sdk-trace-base";
+import { tool } from "@langchain/core/tools";
+import { context, trace, TraceFlags, type SpanContext } from "@opentelemetry/api";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SamplingDecision,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from "@opentelemetry/sdk-trace-base";
+import { z } from "zod";
 import { ScriptedChatModel } from "../demo/scripted-chat-model.js";
-import { OpenTelemetryCallbackHandler } from "../src/index.js";
+import { getRunContext, getRunSpan, OpenTelemetryCallbackHandler } from "../src/index.js";
 import { buildAgent } from "./support/agent.js";
-import { createTestTracing } from "./support/tracing.js";
+import { createTestTracing, registerContextManager } from "./support/tracing.js";
 
 /** A payload that counts how often anything serialises it. */
 function countingPayload(): { payload: { toJSON(): string }; reads(): number } {
@@ -37,18 +50,20 @@ async function runEveryPath(handler: OpenTelemetryCallbackHandler, payload: unkn
   await step.invoke({ probe: payload }, { callbacks: [handler] });
 }
 
-function handlerWith(sampler: Sampler): { handler: OpenTelemetryCallbackHandler; exporter: InMemorySpanExporter; sampled: string[] } {
+function handlerWith(sampler: Sampler): { handler: OpenTelemetryCallbackHandler; exporter: InMemorySpanExporter; sampled: string[]; provider: BasicTracerProvider } {
   const exporter = new InMemorySpanExporter();
   const sampled: string[] = [];
   const seeing: Sampler = {
-    shouldSample: (context, traceId, name, kind, attributes, links) => {
-      sampled.push(`${name} ${String(attributes["gen_ai.operation.name"] ?? attributes["langchain.run.type"])}`);
-      return sampler.shouldSample(context, traceId, name, kind, attributes, links);
+    shouldSample: (parent, traceId, name, kind, attributes, links) => {
+      const operation = attributes["gen_ai.operation.name"] ?? attributes["langchain.run.type"];
+      sampled.push(operation === undefined ? name : `${name} ${String(operation)}`);
+      return sampler.shouldSample(parent, traceId, name, kind, attributes, links);
     },
     toString: () => "seeing",
   };
   const provider = new BasicTracerProvider({ sampler: seeing, spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { handler: new OpenTelemetryCallbackHandler({ tracerProvider: provider }), exporter, sampled };
+  registerContextManager();
+  return { handler: new OpenTelemetryCallbackHandler({ tracerProvider: provider }), exporter, sampled, provider };
 }
 
 describe("sampling", () => {
@@ -58,9 +73,55 @@ describe("sampling", () => {
     await runEveryPath(handler, probe.payload);
     expect(probe.reads()).toBe(0);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
-    // The sampler saw each run's structure: its name and operation.
-    expect(sampled).toEqual(["step chain", "chat m chat"]);
+    // The sampler saw the root run's structure (its name and operation); the chat model ran
+    // inside that unsampled run, and no sampler of the SDK would sample it there.
+    expect(sampled).toEqual(["step chain"]);
     expect(handler.openRunCount).toBe(0);
+  });
+
+  it("offers every run of a sampled trace to the sampler, with its structure", async () => {
+    const { handler, exporter, sampled } = handlerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
+    await runEveryPath(handler, "probe");
+    expect(sampled).toEqual(["step chain", "chat m chat"]);
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
+  });
+
+  it("starts no span for runs under an unsampled caller span, yet keeps them in its trace, unsampled", async () => {
+    const { handler, exporter, sampled, provider } = handlerWith(new ParentBasedSampler({ root: new AlwaysOffSampler() }));
+    const tracer = provider.getTracer("app");
+    const seen: { runSpan?: SpanContext; appSpan?: SpanContext } = {};
+    const lookup = tool(
+      async (_input, config) => {
+        seen.runSpan = getRunSpan(config)?.spanContext();
+        const appSpan = tracer.startSpan("SELECT", {}, getRunContext(config));
+        seen.appSpan = appSpan.spanContext();
+        appSpan.end();
+        return "found";
+      },
+      { name: "lookup", schema: z.object({ q: z.string() }) },
+    );
+    const request = tracer.startSpan("GET /ask");
+    const chain = RunnableLambda.from(async (q: string, config) => lookup.invoke({ q }, config)).withConfig({ runName: "ask" });
+    await context.with(trace.setSpan(context.active(), request), () => chain.invoke("where?", { callbacks: [handler] }));
+
+    expect(sampled).toEqual(["GET /ask", "SELECT"]); // the runs were not offered: their parent's decision stands
+    const requestContext = request.spanContext();
+    for (const inside of [seen.runSpan, seen.appSpan]) {
+      expect(inside?.traceId).toBe(requestContext.traceId);
+      expect((inside?.traceFlags ?? 1) & TraceFlags.SAMPLED).toBe(0);
+    }
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(handler.openRunCount).toBe(0);
+  });
+
+  it("never ends the caller's span when it is recorded but not sampled (RECORD_ONLY)", async () => {
+    const recordOnly: Sampler = { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => "record only" };
+    const { handler, provider } = handlerWith(recordOnly);
+    const request = provider.getTracer("app").startSpan("GET /ask");
+    const chain = RunnableLambda.from((q: string) => q.toUpperCase()).withConfig({ runName: "upper" });
+    await context.with(trace.setSpan(context.active(), request), () => chain.invoke("q", { callbacks: [handler] }));
+    expect(request.isRecording()).toBe(true); // still open: the run's end was not the request's
+    request.end();
   });
 
   it("records content for a recorded run (the same paths serialise the payload)", async () => {

@@ -141,11 +141,11 @@ describe("agents", () => {
 });
 
 describe("values", () => {
-  it("writes a chain's single-string input and output as text/plain", async () => {
+  it("writes a chain's single-string input and output as text, with no mime type (OpenInference's default is text/plain)", async () => {
     const tracing = createTestTracing();
     await RunnableLambda.from((s: string) => s.toUpperCase()).withConfig({ runName: "upper" }).invoke("quiet", { callbacks: [tracing.handler] });
     const a = tracing.span("upper").attributes;
-    expect([a["input.value"], a["input.mime_type"], a["output.value"], a["output.mime_type"]]).toEqual(["quiet", "text/plain", "QUIET", "text/plain"]);
+    expect([a["input.value"], a["input.mime_type"], a["output.value"], a["output.mime_type"]]).toEqual(["quiet", undefined, "QUIET", undefined]);
   });
 
   it("gives a retriever span its documents as output.value", async () => {

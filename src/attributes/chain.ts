@@ -10,8 +10,8 @@ import {
   OUTPUT_MIME_TYPE,
   OUTPUT_VALUE,
 } from "../attribute-names.js";
-import { textPayload } from "../payload.js";
-import { asRecord, asString, putPayload, putValue } from "./content.js";
+import { textPayload, toPayload, type Payload } from "../payload.js";
+import { asRecord, asString, putPayload } from "./content.js";
 import { promptTemplateAttributes } from "./prompt.js";
 import { isInsideGraphStep } from "./run.js";
 
@@ -73,29 +73,30 @@ export function chainStartAttributes(start: ChainStart, captureContent: boolean,
   else if (kind.kind === "workflow") attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN", [GEN_AI_OPERATION_NAME]: "invoke_workflow" };
   else if (kind.kind === "prompt") attributes = { [OPENINFERENCE_SPAN_KIND]: "PROMPT" };
   else attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
-  if (kind.kind === "prompt") Object.assign(attributes, promptTemplateAttributes(start.serialized, start.inputs, start.metadata, captureContent, maxContentLength));
-  if (captureContent && !isInsideGraphStep(start.metadata)) putChainInput(attributes, start.inputs, maxContentLength);
+  // Written once: a prompt's variables are its input.
+  const input = captureContent ? chainValuePayload(start.inputs, maxContentLength) : undefined;
+  if (kind.kind === "prompt") Object.assign(attributes, promptTemplateAttributes(start.serialized, start.inputs, start.metadata, input, maxContentLength));
+  if (input !== undefined && !isInsideGraphStep(start.metadata)) putPayload(attributes, INPUT_VALUE, input, INPUT_MIME_TYPE);
   return attributes;
 }
 
 export function putChainInput(attributes: Attributes, inputs: unknown, maxContentLength: number): void {
-  putChainValue(attributes, INPUT_VALUE, INPUT_MIME_TYPE, inputs, maxContentLength);
+  putPayload(attributes, INPUT_VALUE, chainValuePayload(inputs, maxContentLength), INPUT_MIME_TYPE);
 }
 
 export function chainEndAttributes(outputs: unknown, captureContent: boolean, maxContentLength: number): Attributes {
   const attributes: Attributes = {};
-  if (captureContent) putChainValue(attributes, OUTPUT_VALUE, OUTPUT_MIME_TYPE, outputs, maxContentLength);
+  if (captureContent) putPayload(attributes, OUTPUT_VALUE, chainValuePayload(outputs, maxContentLength), OUTPUT_MIME_TYPE);
   return attributes;
 }
 
 /**
  * LangChain wraps a chain's plain input or output as `{input: ...}` / `{output: ...}`: a single
- * string is written as that text (text/plain), as OpenInference does; anything else as JSON.
+ * string is written as that text, as OpenInference does; anything else as JSON.
  */
-function putChainValue(attributes: Attributes, name: string, mimeTypeName: string, value: unknown, maxContentLength: number): void {
+function chainValuePayload(value: unknown, maxContentLength: number): Payload {
   const only = singleString(value);
-  if (only !== undefined) putPayload(attributes, name, textPayload(only, maxContentLength), mimeTypeName);
-  else putValue(attributes, name, value, maxContentLength, mimeTypeName);
+  return only !== undefined ? textPayload(only, maxContentLength) : toPayload(value, maxContentLength);
 }
 
 /** Only LangChain's own wrappers are looked into: listing the keys of any object would cost its size. */

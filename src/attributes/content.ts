@@ -2,10 +2,13 @@ import type { Attributes } from "@opentelemetry/api";
 import { LANGCHAIN_CONTENT_TRUNCATED } from "../attribute-names.js";
 import { toPayload, type Payload } from "../payload.js";
 
-/** Writes a payload attribute (and its OpenInference mime type), flagging the span when it was cut. */
+/**
+ * Writes a payload attribute (and its OpenInference mime type), flagging the span when it was cut.
+ * The mime type is written for JSON only: text/plain is what OpenInference readers assume without one.
+ */
 export function putPayload(attributes: Attributes, name: string, payload: Payload, mimeTypeName?: string): void {
   attributes[name] = payload.text;
-  if (mimeTypeName !== undefined) attributes[mimeTypeName] = payload.mimeType;
+  if (mimeTypeName !== undefined && payload.mimeType === "application/json") attributes[mimeTypeName] = payload.mimeType;
   if (payload.truncated) attributes[LANGCHAIN_CONTENT_TRUNCATED] = true;
 }
 

@@ -40,7 +40,7 @@ import {
   OUTPUT_MIME_TYPE,
   OUTPUT_VALUE,
 } from "../attribute-names.js";
-import { toPayload, type Payload } from "../payload.js";
+import { toPayload } from "../payload.js";
 import { asNumber, asRecord, asString, putPayload } from "./content.js";
 import { FLATTENED_OUTPUT_ATTRIBUTE_BUDGET, flattenedInputBudget, putFlattenedMessages } from "./flattened-messages.js";
 import { messagesPayload } from "./message-json.js";
@@ -181,8 +181,13 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
 
   if (params !== undefined) {
     const tools = params["tools"];
-    putPayload(attributes, LLM_INVOCATION_PARAMETERS, invocationParametersPayload(params, tools, maxContentLength));
-    if (Array.isArray(tools) && tools.length > 0) putToolDefinitions(attributes, tools, maxContentLength);
+    const offersTools = Array.isArray(tools) && tools.length > 0;
+    // The tools are named by count: each is whole in `llm.tools.{i}.tool.json_schema` (where
+    // Phoenix's playground reads them) and in `gen_ai.tool.definitions`; a third copy would be
+    // the span's largest attribute. Empty parameters say nothing and are left out.
+    const invocationParameters = toPayload(offersTools ? { ...params, tools: `[${tools.length} tools: see llm.tools]` } : params, maxContentLength);
+    if (invocationParameters.text !== "{}") putPayload(attributes, LLM_INVOCATION_PARAMETERS, invocationParameters);
+    if (offersTools) putToolDefinitions(attributes, tools, maxContentLength);
   }
   const messages: GenAiMessage[] = start.input.map((item) => (typeof item === "string" ? promptMessage(item) : toGenAiMessage(item)));
   const payload = messagesPayload(messages, maxContentLength);
@@ -192,17 +197,6 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   if (start.isRoot) putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
   putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(attributes));
   return attributes;
-}
-
-/**
- * Phoenix parses `llm.invocation_parameters` as JSON: when the tools make it too long, they are
- * named by count instead (each is whole in `llm.tools.{i}.tool.json_schema`).
- */
-function invocationParametersPayload(params: Record<string, unknown>, tools: unknown, maxContentLength: number): Payload {
-  const payload = toPayload(params, maxContentLength);
-  if (payload.mimeType === "application/json" || !Array.isArray(tools)) return payload;
-  const shorter = toPayload({ ...params, tools: `[${tools.length} tools: see llm.tools]` }, maxContentLength);
-  return { ...shorter, truncated: true };
 }
 
 /** The tools offered in this call, by name, with their descriptions (for the tool spans that follow). */

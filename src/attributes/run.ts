@@ -38,13 +38,14 @@ const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread
  * user and LangGraph position, merged over what the caller set with OpenInference's context API
  * (`setSession`, `setUser`, `setMetadata`, `setTags`, ...). The metadata JSON is `putRunMetadata`'s.
  */
-export function putRunAttributes(attributes: Attributes, run: RunIdentity, fromContext?: OpenInferenceContext, parentRunTraced = false): void {
+export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanName: string, fromContext?: OpenInferenceContext, parentRunTraced = false): void {
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
   attributes[LANGCHAIN_RUN_TYPE] = run.runType;
   // Under its parent run's span the parent is the span's parent: the id is written only where it is not.
   if (run.parentRunId !== undefined && !parentRunTraced) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
-  if (run.runName !== undefined) attributes[LANGCHAIN_RUN_NAME] = run.runName;
+  // A chain's span is named after its run: the name is written again only where the span's differs.
+  if (run.runName !== undefined && run.runName !== spanName) attributes[LANGCHAIN_RUN_NAME] = run.runName;
   const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
   if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
   const metadata = mergedMetadata(run, fromContext);

@@ -55,7 +55,7 @@ function handlerWith(sampler: Sampler): { handler: OpenTelemetryCallbackHandler;
   const sampled: string[] = [];
   const seeing: Sampler = {
     shouldSample: (parent, traceId, name, kind, attributes, links) => {
-      const operation = attributes["gen_ai.operation.name"] ?? attributes["langchain.run.type"];
+      const operation = attributes["gen_ai.operation.name"] ?? attributes["openinference.span.kind"];
       sampled.push(operation === undefined ? name : `${name} ${String(operation)}`);
       return sampler.shouldSample(parent, traceId, name, kind, attributes, links);
     },
@@ -75,14 +75,14 @@ describe("sampling", () => {
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     // The sampler saw the root run's structure (its name and operation); the chat model ran
     // inside that unsampled run, and no sampler of the SDK would sample it there.
-    expect(sampled).toEqual(["step chain"]);
+    expect(sampled).toEqual(["step CHAIN"]);
     expect(handler.openRunCount).toBe(0);
   });
 
   it("offers every run of a sampled trace to the sampler, with its structure", async () => {
     const { handler, exporter, sampled } = handlerWith(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
     await runEveryPath(handler, "probe");
-    expect(sampled).toEqual(["step chain", "chat m chat"]);
+    expect(sampled).toEqual(["step CHAIN", "chat m chat"]);
     expect(exporter.getFinishedSpans()).toHaveLength(2);
   });
 

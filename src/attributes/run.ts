@@ -10,6 +10,7 @@ import {
   LANGGRAPH_STEP,
   LANGGRAPH_TRIGGERS,
   METADATA,
+  OPENINFERENCE_SPAN_KIND,
   SESSION_ID,
   TAG_TAGS,
   USER_ID,
@@ -41,7 +42,8 @@ const CONVERSATION_KEYS = ["session_id", "sessionId", "conversation_id", "thread
 export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanName: string, fromContext?: OpenInferenceContext, parentRunTraced = false): void {
   if (fromContext !== undefined) Object.assign(attributes, fromContext.attributes);
   attributes[LANGCHAIN_RUN_ID] = run.runId;
-  attributes[LANGCHAIN_RUN_TYPE] = run.runType;
+  // Written where the span kind does not already say it (a parser's `parser`, a custom type).
+  if (runTypeOfSpanKind(attributes[OPENINFERENCE_SPAN_KIND]) !== run.runType) attributes[LANGCHAIN_RUN_TYPE] = run.runType;
   // Under its parent run's span the parent is the span's parent: the id is written only where it is not.
   if (run.parentRunId !== undefined && !parentRunTraced) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   // A chain's span is named after its run: the name is written again only where the span's differs.
@@ -65,6 +67,20 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanN
   // A session set only through the context names the conversation too.
   const sessionId = attributes[SESSION_ID];
   if (typeof sessionId === "string" && attributes[GEN_AI_CONVERSATION_ID] === undefined) attributes[GEN_AI_CONVERSATION_ID] = sessionId;
+}
+
+/** The LangChain run type an OpenInference span kind stands for: `langchain.run.type` is left out where it is this one. */
+const RUN_TYPE_BY_SPAN_KIND: ReadonlyMap<unknown, string> = new Map([
+  ["LLM", "llm"],
+  ["CHAIN", "chain"],
+  ["AGENT", "chain"],
+  ["TOOL", "tool"],
+  ["RETRIEVER", "retriever"],
+  ["PROMPT", "prompt"],
+]);
+
+export function runTypeOfSpanKind(spanKind: unknown): string | undefined {
+  return RUN_TYPE_BY_SPAN_KIND.get(spanKind);
 }
 
 /**

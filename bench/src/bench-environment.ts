@@ -1,5 +1,5 @@
 // What every bench entry point (the bench itself and the profiler) sets up first.
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { assertCallbackManagerPristine, createConfigurations, type Configuration } from "./configurations.js";
 import { installTracingPipeline, type TracingPipeline } from "./otel.js";
@@ -36,9 +36,7 @@ export async function prepareBenchEnvironment(log: (message: string) => void): P
   }
   if (globalThis.gc === undefined) throw new Error("run node with --expose-gc (npm run bench does)");
   assertSingleCopies();
-  if (readFileSync(join(REPO_ROOT, "src", "handler.ts"), "utf8").includes("PLACEHOLDER")) {
-    log("WARNING: src/handler.ts is still the PLACEHOLDER: 'ours' makes no spans");
-  }
+  assertBuildIsCurrent();
   const pipeline = installTracingPipeline();
   const workloads = createWorkloads();
   const configurations = await createConfigurations(pipeline);
@@ -56,4 +54,14 @@ export function selectPair(environment: BenchEnvironment, configurationId: strin
     throw new Error(`unknown configuration or workload; configurations: ${configurationIds}; workloads: ${workloadIds}`);
   }
   return { configuration, workload };
+}
+
+/** The bench measures dist/ (see configurations.ts): a build older than any source file would measure old code. */
+function assertBuildIsCurrent(): void {
+  const built = join(REPO_ROOT, "dist", "esm", "index.js");
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : -Infinity;
+  const newer = readdirSync(join(REPO_ROOT, "src"), { recursive: true, encoding: "utf8" }).filter(
+    (file) => file.endsWith(".ts") && statSync(join(REPO_ROOT, "src", file)).mtimeMs > builtAt,
+  );
+  if (newer.length > 0) throw new Error(`dist/ is older than src/ (${newer.slice(0, 3).join(", ")}): run \`npm run build\` first (npm run bench does)`);
 }

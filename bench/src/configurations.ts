@@ -17,10 +17,10 @@ import { CallbackHandler as LangfuseCallbackHandler } from "@langfuse/langchain"
 import { setLangfuseTracerProvider } from "@langfuse/tracing";
 import { LangChainInstrumentation as OpenLLMetryLangChainInstrumentation } from "@traceloop/instrumentation-langchain";
 import { setTimeout as sleep } from "node:timers/promises";
-// Ours from source through tsx: the bench always measures the working tree, with no build
-// step to forget; tsx only strips types (esbuild, target = this Node), so the code that runs
-// is the code that `npm run build` emits.
-import { OpenTelemetryCallbackHandler } from "../../src/index.js";
+// Ours as it ships: the ESM build (`npm run build`, which `npm run bench` runs first). Through
+// tsx the source would carry esbuild's keepNames wrapper on every closure it creates, a cost
+// users never pay; bench-environment.ts refuses a build older than src/.
+import { OpenTelemetryCallbackHandler } from "../../dist/esm/index.js";
 import { sampledProvider, type TracingPipeline } from "./otel.js";
 import { SpanPerRunReferenceHandler } from "./reference-handler.js";
 import type { Handlers } from "./workloads.js";

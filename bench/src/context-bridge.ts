@@ -11,7 +11,7 @@ import { RunnableLambda } from "@langchain/core/runnables";
 import { context, type ContextManager } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { LangChainContextManager, OpenTelemetryCallbackHandler } from "../../src/index.js";
+import { LangChainContextManager, OpenTelemetryCallbackHandler } from "../../dist/esm/index.js";
 import { fixed, median, ratio } from "./stats.js";
 import { createWorkloads } from "./workloads.js";
 

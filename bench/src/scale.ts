@@ -5,7 +5,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { spawn } from "node:child_process";
 import { setImmediate as nextMacrotask, setTimeout as sleep } from "node:timers/promises";
-import { OpenTelemetryCallbackHandler } from "../../src/index.js";
+import { OpenTelemetryCallbackHandler } from "../../dist/esm/index.js";
 import type { Handlers, Workload } from "./workloads.js";
 
 export interface ScaleSettings {

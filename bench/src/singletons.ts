@@ -50,7 +50,7 @@ export function assertSingleCopies(): void {
     const expected = packageRootFrom(REPO_ROOT, name);
     const extraCopies = copiesUnder(join(BENCH_ROOT, "node_modules"), name);
     if (extraCopies.length > 0) problems.push(`${name}: extra copies ${extraCopies.join(", ")}`);
-    const lookups = [BENCH_ROOT, join(REPO_ROOT, "src"), ...PEER_PACKAGES.map((peer) => packageRootFrom(BENCH_ROOT, peer))];
+    const lookups = [BENCH_ROOT, join(REPO_ROOT, "dist"), ...PEER_PACKAGES.map((peer) => packageRootFrom(BENCH_ROOT, peer))];
     for (const fromDir of lookups) {
       const resolved = packageRootFrom(fromDir, name);
       if (resolved !== expected) problems.push(`${name}: ${fromDir} resolves ${resolved}, expected ${expected}`);

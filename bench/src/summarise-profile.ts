@@ -24,7 +24,7 @@ function areaOf(url: string): string {
   const path = url.replace(/^file:\/\//, "");
   if (path === "") return "V8 (GC, native)";
   if (path.startsWith("node:")) return "Node internals (async_hooks, crypto, ...)";
-  if (path.startsWith(join(REPO_ROOT, "src"))) return "ours (src/)";
+  if (path.startsWith(join(REPO_ROOT, "dist"))) return "ours (dist/)";
   if (path.startsWith(join(BENCH_ROOT, "src"))) return "bench code";
   const segments = (path.split("/node_modules/").at(-1) ?? path).split("/");
   const name = segments[0]?.startsWith("@") ? `${segments[0]}/${segments[1]}` : (segments[0] ?? path);

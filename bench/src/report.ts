@@ -246,7 +246,7 @@ function machineLines(results: BenchResults): string[] {
       .map((name) => version(name))
       .join(", ")}`,
     `- Peers: ${PEER_PACKAGES.map((name) => version(name, BENCH_ROOT)).join(", ")}`,
-    `- langchain-otel ${readOwnVersion()} as built (dist/esm, `npm run build`), git ${gitDescription()}`,
+    `- langchain-otel ${readOwnVersion()} as built (dist/esm by npm run build), git ${gitDescription()}`,
   ];
 }
 

@@ -245,6 +245,26 @@ describe("GenAI client metrics", () => {
     expect(pointWith(await histogram(METRIC_OPERATION_DURATION), CHAT).count).toBe(1);
   });
 
+  it("measures from the first run that starts once an SDK is registered (before that, runs carry no metric state)", async () => {
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: new BasicTracerProvider() });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const wait = tool(async ({ gated }) => (gated ? gate.then(() => "late") : "now"), {
+      name: "wait",
+      description: "Waits for the gate.",
+      schema: z.object({ gated: z.boolean() }),
+    });
+    const inFlight = wait.invoke({ gated: true }, { callbacks: [handler] });
+    while (handler.openRunCount === 0) await new Promise((resolve) => setImmediate(resolve)); // started with the API's no-op provider
+    const { meterProvider, histogram } = createTestMetrics();
+    metrics.setGlobalMeterProvider(meterProvider);
+    release();
+    await inFlight;
+    await wait.invoke({ gated: false }, { callbacks: [handler] });
+
+    expect(pointWith(await histogram(METRIC_OPERATION_DURATION), { "gen_ai.operation.name": "execute_tool" }).count).toBe(1);
+  });
+
   it("never throws into the chain when the metrics SDK throws", async () => {
     const throwing = () => {
       throw new Error("meter exploded");

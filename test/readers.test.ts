@@ -32,6 +32,24 @@ describe("prompt templates", () => {
     expect(JSON.parse(String(span.attributes["llm.prompt_template.variables"]))).toEqual({ persona: "a pirate", history: [], question: "Where is the treasure?" });
   });
 
+  it("reads a template's text once and gives it to every run of that template", async () => {
+    const tracing = createTestTracing();
+    const prompt = ChatPromptTemplate.fromMessages([["system", "Be {tone}."], ["human", "{question}"]]);
+    const other = ChatPromptTemplate.fromMessages([["human", "Other: {question}"]]);
+    for (const tone of ["brief", "kind"]) await prompt.invoke({ tone, question: "Why?" }, { callbacks: [tracing.handler] });
+    await other.invoke({ question: "Why?" }, { callbacks: [tracing.handler] });
+    const spans = tracing.spans().filter((s) => s.name === "ChatPromptTemplate");
+    expect(spans.map((s) => s.attributes["llm.prompt_template.template"])).toEqual(["system: Be {tone}.\nuser: {question}", "system: Be {tone}.\nuser: {question}", "user: Other: {question}"]);
+    expect(spans.map((s) => JSON.parse(String(s.attributes["llm.prompt_template.variables"]))["tone"])).toEqual(["brief", "kind", undefined]);
+  });
+
+  it("keeps a lone `input` variable's JSON as the variables, while input.value holds its text", async () => {
+    const tracing = createTestTracing();
+    await PromptTemplate.fromTemplate("Say {input}").invoke({ input: "hi" }, { callbacks: [tracing.handler] });
+    const a = tracing.span("PromptTemplate").attributes;
+    expect([a["input.value"], a["llm.prompt_template.variables"]]).toEqual(["hi", JSON.stringify({ input: "hi" })]);
+  });
+
   it("records a string prompt's template, and the hub commit as its version", async () => {
     const tracing = createTestTracing();
     await PromptTemplate.fromTemplate("Summarise {text}").invoke({ text: "this" }, { callbacks: [tracing.handler], metadata: { lc_hub_commit_hash: "a1b2c3" } });

@@ -126,7 +126,8 @@ const MIN_STRING_ROOM = 64;
  */
 class JsonWriter {
   private out = "";
-  private readonly ancestors = new Set<object>();
+  /** The objects being written, outermost first (at most MAX_DEPTH: a list is cheaper than a Set here). */
+  private readonly ancestors: object[] = [];
   /** How many times the writer itself dropped or shortened something. */
   private cuts = 0;
   private redactions = 0;
@@ -174,17 +175,17 @@ class JsonWriter {
   private string(value: string): void {
     const clean = cleanText(value, Math.max(MIN_STRING_ROOM, this.maxLength - this.out.length));
     if (clean.truncated) this.cuts++;
-    this.out += JSON.stringify(clean.text);
+    this.out += quoted(clean.text);
   }
 
   private object(value: object, depth: number): void {
-    if (this.ancestors.has(value)) return this.string("[circular]");
+    if (this.ancestors.includes(value)) return this.string("[circular]");
     if (depth >= MAX_DEPTH) {
       this.cuts++;
       return this.string("[too deep]");
     }
     const mark = this.out.length;
-    this.ancestors.add(value);
+    this.ancestors.push(value);
     try {
       this.container(value, depth);
     } catch (error) {
@@ -192,7 +193,7 @@ class JsonWriter {
       this.out = this.out.slice(0, mark);
       this.string(`[unreadable: ${describeError(error)}]`);
     } finally {
-      this.ancestors.delete(value);
+      this.ancestors.pop();
     }
   }
 
@@ -296,7 +297,7 @@ class JsonWriter {
   /** Writes `"key":value` (a credential key gets `[REDACTED]`); false when the value has no JSON form. */
   private entry(key: string, item: unknown, written: number, depth: number): boolean {
     if (item === undefined) return false;
-    this.out += `${written > 0 ? "," : ""}${JSON.stringify(key)}:`;
+    this.out += `${written > 0 ? "," : ""}${quoted(key)}:`;
     if (isSecretKey(key)) this.redacted();
     else this.value(item, depth + 1);
     return true;
@@ -306,6 +307,14 @@ class JsonWriter {
     this.redactions++;
     this.out += `"${REDACTED}"`;
   }
+}
+
+/** What JSON must escape in a string: quotes, backslashes, control characters, and (lone) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `text` as a JSON string. Most keys and values need no escape, and JSON.stringify costs more than this test. */
+function quoted(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 /**

@@ -46,6 +46,14 @@ describe("payloads become bounded, safe JSON", () => {
     });
   });
 
+  it("escapes keys and strings exactly as JSON.stringify does: quotes, backslashes, controls, emoji, lone surrogates", () => {
+    const texts = ['say "hi"', "back\\slash", "tab\tnew\nline\u0000", "emoji 😀 ok", "lone \ud800 high", "lone \udc00 low", "plain", "°C and ü"];
+    const value = Object.fromEntries(texts.map((text) => [text, [text]]));
+    const payload = toPayload(value, 10_000);
+    expect(payload.mimeType).toBe("application/json");
+    expect(payload.text).toBe(JSON.stringify(value));
+  });
+
   it("keeps the rest of an object whose getter or toJSON throws, and survives hostile Proxies", () => {
     class Account {
       id = "acc-1";

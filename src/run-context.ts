@@ -56,7 +56,58 @@ function callerContext(): Context {
 
 /** The context children of a run start under: its parent's, with its span and ID set. */
 export function runContext(parentContext: Context, span: Span, runId: string): Context {
-  return trace.setSpan(parentContext, span).setValue(RUN_ID_KEY, runId);
+  // A parent run's own layer says nothing its child's does not override.
+  return new RunLayer(parentContext instanceof RunLayer ? parentContext.below : parentContext, span, runId);
+}
+
+/** The API's own key for the active span (`createContextKey` is `Symbol.for`). */
+const SPAN_KEY = createContextKey("OpenTelemetry Context Key SPAN");
+
+/**
+ * A run's context: the context below it with the run's span and ID on top, in one small object.
+ * The API's contexts copy every key, and make three closures, on each `setValue`: a run needs
+ * two, on every start. What the app sets on top of it (its own span, baggage) goes in an `Overlay`.
+ */
+class RunLayer implements Context {
+  constructor(
+    readonly below: Context,
+    private readonly span: Span,
+    private readonly runId: string,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    if (key === SPAN_KEY) return this.span;
+    if (key === RUN_ID_KEY) return this.runId;
+    return this.below.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new Overlay(this, new Map([[key, value]]));
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.setValue(key, undefined);
+  }
+}
+
+/** Values set on top of a run's context, copied on each change as the API's contexts are: never deeper than one layer. */
+class Overlay implements Context {
+  constructor(
+    private readonly below: RunLayer,
+    private readonly values: ReadonlyMap<symbol, unknown>,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return this.values.has(key) ? this.values.get(key) : this.below.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new Overlay(this.below, new Map(this.values).set(key, value));
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.setValue(key, undefined);
+  }
 }
 
 /**

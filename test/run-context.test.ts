@@ -12,7 +12,7 @@ import { BaseRetriever } from "@langchain/core/retrievers";
 import { RunnableLambda, type RunnableConfig } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
-import { context, trace, type Span } from "@opentelemetry/api";
+import { context, createContextKey, trace, type Span } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -201,6 +201,38 @@ describe("inside a run's body its span is active", () => {
     const bare = new ProbeChatModel({});
     await bare.invoke("x", { callbacks: [t.handler] });
     expect(bare.seen).toEqual([undefined]);
+  });
+
+  it("a run's context keeps what the caller set below it, and takes what is set on top of it, as any context does", async () => {
+    const tracing = createTestTracing();
+    const callerKey = createContextKey("test caller value");
+    const appKey = createContextKey("test app value");
+    const seen: Record<string, unknown> = {};
+    const inner = RunnableLambda.from((_: string, config?: RunnableConfig) => {
+      const runContext = getRunContext(config)!;
+      seen["innerCaller"] = runContext.getValue(callerKey);
+      seen["innerSpan"] = trace.getSpan(runContext)?.spanContext().spanId;
+      return "ok";
+    }).withConfig({ runName: "inner" });
+    const outer = RunnableLambda.from(async (input: string, config?: RunnableConfig) => {
+      const runContext = getRunContext(config)!;
+      seen["caller"] = runContext.getValue(callerKey);
+      const withApp = runContext.setValue(appKey, 1);
+      const changed = withApp.setValue(appKey, 2);
+      seen["app"] = [withApp.getValue(appKey), changed.getValue(appKey), runContext.getValue(appKey)];
+      seen["kept"] = [withApp.getValue(callerKey), trace.getSpan(withApp) === trace.getSpan(runContext)];
+      seen["deleted"] = [changed.deleteValue(appKey).getValue(appKey), trace.getSpan(trace.deleteSpan(withApp)), withApp.getValue(appKey)];
+      return inner.invoke(input, config);
+    }).withConfig({ runName: "outer" });
+
+    await context.with(context.active().setValue(callerKey, "from the caller"), () => outer.invoke("x", { callbacks: [tracing.handler] }));
+
+    expect(seen["caller"]).toBe("from the caller");
+    expect(seen["innerCaller"]).toBe("from the caller");
+    expect(seen["innerSpan"]).toBe(tracing.span("inner").spanContext().spanId);
+    expect(seen["app"]).toEqual([1, 2, undefined]);
+    expect(seen["kept"]).toEqual(["from the caller", true]);
+    expect(seen["deleted"]).toEqual([undefined, undefined, 1]);
   });
 
   it("nothing stays active: code scheduled in a body that runs after the run ended sees the caller's context", async () => {

@@ -43,7 +43,7 @@ import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/t
 import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
-import { parentContextOf, runContext } from "./run-context.js";
+import { callerContext, parentContextOf, runContext } from "./run-context.js";
 import { RunRegistry, type FailedChild, type OpenRun, type UnfinishedReason } from "./run-registry.js";
 import { withTimeout } from "./timeout.js";
 import { CallerSpans } from "./caller-span.js";
@@ -346,13 +346,15 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     const parentRun = this.runs.get(identity.parentRunId);
-    const parentContext = parentContextOf(identity.runId, identity.parentRunId, parentRun?.context);
+    // Read once, for the parent and for what OpenInference's context API set: context.active()
+    // is dearer inside runs with the bridge, which would only hand back a context derived from this one.
+    const active = callerContext();
+    const parentContext = parentContextOf(active, identity.runId, identity.parentRunId, parentRun?.context);
     const unsampledParent = unsampledSpanContext(parentContext);
     if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentRun, parentContext, unsampledParent, startAttributes);
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
-    // Read once: the bridge makes context.active() dearer inside runs, and both passes below need it.
-    const fromContext = contained("OpenInference context", () => openInferenceContext(context.active()));
+    const fromContext = contained("OpenInference context", () => openInferenceContext(active));
     const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, spanName, fromContext, parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;

@@ -45,7 +45,7 @@ const state: RunContextState = (globals[STATE_KEY] ??= {
 const { openRuns, rootsByStartContext, startContextOfRoot } = state;
 
 /** The caller's own context: what the registered manager holds, whatever the bridge would make of it. */
-function callerContext(): Context {
+export function callerContext(): Context {
   state.readingCallerContext = true;
   try {
     return context.active();
@@ -116,10 +116,9 @@ class Overlay implements Context {
  * parent run; a root, or a run whose parent we never saw (handler set on a child's
  * constructor), under the caller's span. A root's starting context is noted: code that runs in
  * that very context and in no run body (a model's provider call in a chain invoked from plain
- * code, a stream's generator) belongs to the root's tree.
+ * code, a stream's generator) belongs to the root's tree. `active`: the caller's context (`callerContext`).
  */
-export function parentContextOf(runId: string, parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
-  const active = callerContext();
+export function parentContextOf(active: Context, runId: string, parentRunId: string | undefined, parentRunContext: Context | undefined): Context {
   if (parentRunContext !== undefined) return active.getValue(RUN_ID_KEY) === parentRunId ? active : parentRunContext;
   // Only under a span: runs started in a span-less context begin traces of their own, and other
   // requests may share that context.

@@ -53,7 +53,8 @@ for (const name of ["look_up", "ChatPromptTemplate", "chat", "StrOutputParser"])
 assert.equal(new Set(spans.map((span) => span.spanContext().traceId)).size, 1);
 const chat = byName.get("chat");
 assert.equal(chat.attributes["gen_ai.operation.name"], "chat");
-assert.equal(chat.attributes["langchain.run.type"], "llm");
+assert.equal(chat.attributes["openinference.span.kind"], "LLM");
+assert.equal(byName.get("StrOutputParser").attributes["langchain.run.type"], "parser");
 assert.equal(chat.resource.attributes["service.name"], "sdk-latest-check");
 // The CommonJS build loads too.
 assert.equal(typeof createRequire(import.meta.url)("langchain-otel").OpenTelemetryCallbackHandler, "function");

@@ -30,16 +30,16 @@ import {
   LANGCHAIN_TOOL_STREAM_EVENTS,
   OPENINFERENCE_SPAN_KIND,
 } from "./attribute-names.js";
-import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, isGraph, putChainInput } from "./attributes/chain.js";
+import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, chainStartContent, isGraph, putChainInput } from "./attributes/chain.js";
 import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
 import { keepConventions } from "./attributes/conventions.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
-import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
-import { retrieverEndAttributes, retrieverStartAttributes } from "./attributes/retriever.js";
+import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, modelStartContent, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
+import { retrieverEndAttributes, retrieverStartAttributes, retrieverStartContent } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
 import { openInferenceContext } from "./attributes/openinference-context.js";
 import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
-import { toolEndAttributes, toolName, toolStartAttributes } from "./attributes/tool.js";
+import { toolEndAttributes, toolName, toolStartAttributes, toolStartContent } from "./attributes/tool.js";
 import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
@@ -52,6 +52,22 @@ import { ToolCatalog } from "./tool-catalog.js";
 import { LIBRARY_NAME, LIBRARY_VERSION } from "./version.js";
 
 type Serialized = Parameters<NonNullable<BaseCallbackHandler["handleChainStart"]>>[0];
+
+/**
+ * How a kind of run becomes attributes at its start: its structure, which the sampler sees, and,
+ * for a span that is recorded, its content. `onSpan`: the attributes the span started with.
+ */
+interface StartBuilders<T> {
+  structure(start: T): Attributes;
+  content(start: T, maxContentLength: number, onSpan: Attributes): Attributes;
+}
+
+const CHAIN_START: StartBuilders<Parameters<typeof chainStartAttributes>[0]> = { structure: chainStartAttributes, content: chainStartContent };
+const MODEL_START: StartBuilders<Parameters<typeof modelStartAttributes>[0]> = { structure: modelStartAttributes, content: modelStartContent };
+const TOOL_START: StartBuilders<Parameters<typeof toolStartAttributes>[0]> = { structure: toolStartAttributes, content: toolStartContent };
+const RETRIEVER_START: StartBuilders<Parameters<typeof retrieverStartAttributes>[0]> = { structure: retrieverStartAttributes, content: retrieverStartContent };
+/** A start whose own builders failed: the span keeps the run's identity only. */
+const NO_START_ATTRIBUTES: StartBuilders<undefined> = { structure: () => ({}), content: () => ({}) };
 
 /** Far deeper than any real run tree (a LangGraph agent nests about five levels). */
 const MAX_ANCESTOR_WALK = 256;
@@ -142,10 +158,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const name = runName ?? lastIdSegment(chain) ?? "chain";
       const identity: RunIdentity = { runId, parentRunId, runType: runType ?? "chain", runName: name, tags, metadata };
       const kind = chainKind(chain, identity.runType, name, metadata);
-      const start = { kind, serialized: chain, inputs, metadata };
-      this.startRun(identity, chainSpanName(name, kind), SpanKind.INTERNAL, (capture) =>
-        chainStartAttributes(start, capture, this.options.maxContentLength),
-      );
+      this.startRun(identity, chainSpanName(name, kind), SpanKind.INTERNAL, CHAIN_START, { kind, serialized: chain, inputs, metadata });
       const span = isGraph(chain) ? this.runs.get(runId)?.span : undefined;
       if (span !== undefined) this.graphAgents.graphStarted(span, name, kind.kind === "agent");
     });
@@ -166,9 +179,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       const offeredDescription = this.toolCatalog.description(this.traceIdOf(parentRunId), name);
       const start = { serialized: tool, name, input, toolCallId, offeredDescription };
       const identity: RunIdentity = { runId, parentRunId, runType: "tool", runName: start.name, tags, metadata };
-      this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, (capture) =>
-        toolStartAttributes(start, capture, this.options.maxContentLength),
-      );
+      this.startRun(identity, `execute_tool ${start.name}`, SpanKind.INTERNAL, TOOL_START, start);
     });
   }
 
@@ -184,9 +195,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     this.safelyStart("handleRetrieverStart", runId, parentRunId, "retriever", () => {
       const retrieverName = name ?? lastIdSegment(retriever) ?? "retriever";
       const identity: RunIdentity = { runId, parentRunId, runType: "retriever", runName: retrieverName, tags, metadata };
-      this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, (capture) =>
-        retrieverStartAttributes(retrieverName, query, capture, this.options.maxContentLength),
-      );
+      this.startRun(identity, `retrieval ${retrieverName}`, SpanKind.CLIENT, RETRIEVER_START, { name: retrieverName, query });
     });
   }
 
@@ -324,9 +333,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       // run, name the model itself.
       const ownRunName = parentRunId === undefined ? undefined : runName;
       const identity: RunIdentity = { runId, parentRunId, runType: "llm", runName: ownRunName ?? lastIdSegment(llm), tags, metadata };
-      this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, (capture) =>
-        modelStartAttributes(start, capture, this.options.maxContentLength),
-      );
+      this.startRun(identity, modelSpanName(operation, model), SpanKind.CLIENT, MODEL_START, start);
       // The tools offered are for the spans of the tools called next and for naming the agent: only recorded spans need them.
       if (this.runs.get(runId)?.span.isRecording() !== true) return;
       const offered = offeredToolDescriptions(extraParams, this.options.maxContentLength);
@@ -339,11 +346,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
   }
 
   /**
-   * `startAttributes` is only computed for a run not already open. A builder that fails costs
-   * its own attributes, never the span: the run's identity still makes the span, so the tree
-   * survives.
+   * The builders run only for a run not already open, the content one only for a recorded span.
+   * A builder that fails costs its own attributes, never the span: the run's identity still
+   * makes the span, so the tree survives.
    */
-  private startRun(identity: RunIdentity, spanName: string, kind: SpanKind, startAttributes: (captureContent: boolean) => Attributes): void {
+  private startRun<T>(identity: RunIdentity, spanName: string, kind: SpanKind, builders: StartBuilders<T>, start: T): void {
     if (this.runs.has(identity.runId)) return; // a duplicated start: the first span stands
     const parentRun = this.runs.get(identity.parentRunId);
     // Read once, for the parent and for what OpenInference's context API set: context.active()
@@ -351,11 +358,11 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const active = callerContext();
     const parentContext = parentContextOf(active, identity.runId, identity.parentRunId, parentRun?.context);
     const unsampledParent = unsampledSpanContext(parentContext);
-    if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentRun, parentContext, unsampledParent, startAttributes);
+    if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentRun, parentContext, unsampledParent, builders, start);
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
     const fromContext = contained("OpenInference context", () => openInferenceContext(active));
-    const attributes = contained("start attributes", () => startAttributes(false)) ?? {};
+    const attributes = contained("start attributes", () => builders.structure(start)) ?? {};
     contained("run attributes", () => putRunAttributes(attributes, identity, spanName, fromContext, parentRun !== undefined));
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
@@ -368,7 +375,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && recording;
     let content: Attributes | undefined;
     if (captureContent) {
-      content = contained("start content", () => keepConventions(startAttributes(true), this.options.contentConventions));
+      content = contained("start content", () => keepConventions(builders.content(start, this.options.maxContentLength, attributes), this.options.contentConventions));
       if (content !== undefined) span.setAttributes(this.bounded(content));
     }
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
@@ -391,12 +398,13 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * unsampled span, so its children and the app's spans inside it stay in that trace, unsampled;
    * its metrics are recorded as any run's.
    */
-  private startUnsampledRun(
+  private startUnsampledRun<T>(
     identity: RunIdentity,
     parentRun: OpenRun | undefined,
     parentContext: Context,
     parentSpanContext: SpanContext,
-    startAttributes: (captureContent: boolean) => Attributes,
+    builders: StartBuilders<T>,
+    start: T,
   ): void {
     // Under an unsampled run of ours, it shares that run's span (ending it does nothing) and
     // context: nothing in an unsampled trace is recorded, so which of its runs a context names
@@ -404,7 +412,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parentSpan = trace.getSpan(parentContext);
     const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span;
     const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
-    const measured = this.metrics.recording && contained("start attributes", () => startAttributes(false));
+    const measured = this.metrics.recording && contained("start attributes", () => builders.structure(start));
     this.runs.add(identity.runId, {
       span,
       context: sharesParentSpan ? parentContext : runContext(parentContext, span, identity.runId),
@@ -537,7 +545,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       } catch (error) {
         if (typeof runId === "string" && !this.runs.has(runId)) {
           const identity: RunIdentity = { runId, parentRunId, runType, runName: undefined, tags: undefined, metadata: undefined };
-          this.startRun(identity, runType, SpanKind.INTERNAL, () => ({}));
+          this.startRun(identity, runType, SpanKind.INTERNAL, NO_START_ATTRIBUTES, undefined);
         }
         throw error;
       }

@@ -12,7 +12,7 @@ import {
 } from "../attribute-names.js";
 import { textPayload, toPayload, type Payload } from "../payload.js";
 import { asRecord, asString, putPayload } from "./content.js";
-import { promptTemplateAttributes } from "./prompt.js";
+import { promptTemplateContent, promptTemplateVersion } from "./prompt.js";
 import { isInsideGraphStep } from "./run.js";
 
 /** A compiled LangGraph graph serializes as ["langgraph", "pregel", "CompiledStateGraph"]. */
@@ -66,17 +66,21 @@ export interface ChainStart {
   metadata: Record<string, unknown> | undefined;
 }
 
-export function chainStartAttributes(start: ChainStart, captureContent: boolean, maxContentLength: number): Attributes {
+/** What a chain's span starts with, for the sampler too: what kind of run it is. */
+export function chainStartAttributes(start: ChainStart): Attributes {
   const { kind } = start;
-  let attributes: Attributes;
-  if (kind.kind === "agent") attributes = agentAttributes(kind.name, kind.id);
-  else if (kind.kind === "workflow") attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN", [GEN_AI_OPERATION_NAME]: "invoke_workflow" };
-  else if (kind.kind === "prompt") attributes = { [OPENINFERENCE_SPAN_KIND]: "PROMPT" };
-  else attributes = { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
-  // Written once: a prompt's variables are its input.
-  const input = captureContent ? chainValuePayload(start.inputs, maxContentLength) : undefined;
-  if (kind.kind === "prompt") Object.assign(attributes, promptTemplateAttributes(start.serialized, start.inputs, start.metadata, input, maxContentLength));
-  if (input !== undefined && !isInsideGraphStep(start.metadata)) putPayload(attributes, INPUT_VALUE, input, INPUT_MIME_TYPE);
+  if (kind.kind === "agent") return agentAttributes(kind.name, kind.id);
+  if (kind.kind === "workflow") return { [OPENINFERENCE_SPAN_KIND]: "CHAIN", [GEN_AI_OPERATION_NAME]: "invoke_workflow" };
+  if (kind.kind === "prompt") return { [OPENINFERENCE_SPAN_KIND]: "PROMPT", ...promptTemplateVersion(start.metadata) };
+  return { [OPENINFERENCE_SPAN_KIND]: "CHAIN" };
+}
+
+/** A recorded chain's input, and a prompt's template and variables (written once: a prompt's variables are its input). */
+export function chainStartContent(start: ChainStart, maxContentLength: number): Attributes {
+  const attributes: Attributes = {};
+  const input = chainValuePayload(start.inputs, maxContentLength);
+  if (start.kind.kind === "prompt") Object.assign(attributes, promptTemplateContent(start.serialized, start.inputs, input, maxContentLength));
+  if (!isInsideGraphStep(start.metadata)) putPayload(attributes, INPUT_VALUE, input, INPUT_MIME_TYPE);
   return attributes;
 }
 

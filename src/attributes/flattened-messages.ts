@@ -5,16 +5,18 @@ import { elisionMessage, keptMessageIndices, withGaps, type GenAiMessage, type G
 /**
  * Spans hold 128 attributes by default (the SDK's `attributeCountLimit`), and the SDK drops
  * whatever comes after. The input messages get what the chat span's other start attributes
- * leave, less room for the run's identity, tags, metadata and session (added after them), and
- * for what is only known at the end: usage, response, output JSON and the flattened output.
+ * leave (its structure and the run's identity, tags and session, already on the span, the
+ * metadata JSON, and the content written before them), less room for what is only known at the
+ * end: usage, response, output JSON and the flattened output.
  */
 const SPAN_ATTRIBUTE_LIMIT = 128;
-const RUN_ATTRIBUTES_RESERVE = 16;
+const METADATA_RESERVE = 1;
 const END_ATTRIBUTES_RESERVE = 20;
 export const FLATTENED_OUTPUT_ATTRIBUTE_BUDGET = 16;
 
-export function flattenedInputBudget(startAttributes: Attributes): number {
-  const left = SPAN_ATTRIBUTE_LIMIT - Object.keys(startAttributes).length - RUN_ATTRIBUTES_RESERVE - END_ATTRIBUTES_RESERVE - FLATTENED_OUTPUT_ATTRIBUTE_BUDGET;
+export function flattenedInputBudget(onSpan: Attributes, contentBefore: Attributes): number {
+  const taken = Object.keys(onSpan).length + METADATA_RESERVE + Object.keys(contentBefore).length;
+  const left = SPAN_ATTRIBUTE_LIMIT - taken - END_ATTRIBUTES_RESERVE - FLATTENED_OUTPUT_ATTRIBUTE_BUDGET;
   // However crowded the span, the system message, the question and the last message show.
   return Math.max(12, left);
 }

@@ -159,8 +159,8 @@ function putRequestParameters(attributes: Attributes, params: Record<string, unk
   if (params?.["stream"] === true || params?.["streaming"] === true) attributes[GEN_AI_REQUEST_STREAM] = true;
 }
 
-/** Attributes known when a chat model or LLM run starts. */
-export function modelStartAttributes(start: ModelStart, captureContent: boolean, maxContentLength: number): Attributes {
+/** Attributes known when a chat model or LLM run starts, for the sampler too: operation, model, provider, request parameters. */
+export function modelStartAttributes(start: ModelStart): Attributes {
   const params = asRecord(start.extraParams?.["invocation_params"]);
   const model = start.model;
   const provider = providerNames(start.metadata, start.serialized);
@@ -177,8 +177,16 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
     attributes[LLM_PROVIDER] = provider.openInference;
   }
   putRequestParameters(attributes, params, start.metadata);
-  if (!captureContent) return attributes;
+  return attributes;
+}
 
+/**
+ * A recorded model call's invocation parameters, offered tools and input messages. `onSpan`: the
+ * attributes the span already has, which the flattened messages must leave room for.
+ */
+export function modelStartContent(start: ModelStart, maxContentLength: number, onSpan: Attributes): Attributes {
+  const params = asRecord(start.extraParams?.["invocation_params"]);
+  const attributes: Attributes = {};
   if (params !== undefined) {
     const tools = params["tools"];
     const offersTools = Array.isArray(tools) && tools.length > 0;
@@ -195,7 +203,7 @@ export function modelStartAttributes(start: ModelStart, captureContent: boolean,
   // The same JSON again as `input.value` only on a root: Phoenix shows a trace's input from its
   // root span, and reads a chat span's messages from `llm.input_messages` below.
   if (start.isRoot) putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
-  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(attributes));
+  putFlattenedMessages(attributes, LLM_INPUT_MESSAGES, messages, maxContentLength, flattenedInputBudget(onSpan, attributes));
   return attributes;
 }
 

@@ -11,25 +11,27 @@ const ROLE_BY_TEMPLATE_CLASS: Record<string, string> = {
   ChatMessagePromptTemplate: "chat",
 };
 
+/** For a prompt pulled from the LangChain hub, its commit as OpenInference's `llm.prompt_template.version`. */
+export function promptTemplateVersion(metadata: Record<string, unknown> | undefined): Attributes {
+  const version = asString(metadata?.["lc_hub_commit_hash"]);
+  return version === undefined ? {} : { [PROMPT_TEMPLATE_VERSION]: version };
+}
+
 /**
- * OpenInference's `llm.prompt_template.*` for a prompt run (`PromptTemplate`,
+ * OpenInference's `llm.prompt_template.*` content for a prompt run (`PromptTemplate`,
  * `ChatPromptTemplate`): the template from the run's serialized form (a chat template as one
- * `role: template` line per message, a `MessagesPlaceholder` as `{variable}`), the variables it
- * was invoked with, and, for a prompt pulled from the LangChain hub, its commit as the version.
+ * `role: template` line per message, a `MessagesPlaceholder` as `{variable}`) and the variables
+ * it was invoked with. A template holds instructions as sensitive as the messages made from it:
+ * both are content.
  */
-export function promptTemplateAttributes(
+export function promptTemplateContent(
   serialized: unknown,
   inputs: unknown,
-  metadata: Record<string, unknown> | undefined,
-  /** `inputs` as the span's `input.value` has them, when content is captured: reused when it is the variables' JSON. */
-  input: Payload | undefined,
+  /** `inputs` as the span's `input.value` has them: reused when it is the variables' JSON. */
+  input: Payload,
   maxContentLength: number,
 ): Attributes {
   const attributes: Attributes = {};
-  const version = asString(metadata?.["lc_hub_commit_hash"]);
-  if (version !== undefined) attributes[PROMPT_TEMPLATE_VERSION] = version;
-  // A template holds instructions as sensitive as the messages made from it: both are content.
-  if (input === undefined) return attributes;
   const template = templateText(serialized);
   if (template !== undefined) attributes[PROMPT_TEMPLATE_TEMPLATE] = cleanText(template, maxContentLength).text;
   if (asRecord(inputs) === undefined) return attributes;

@@ -15,13 +15,23 @@ import { asNumber, asRecord, asString, putPayload, putValue } from "./content.js
 /** Flattened documents cost four attributes each; spans hold 128 by default. */
 export const MAX_FLATTENED_DOCUMENTS = 16;
 
-export function retrieverStartAttributes(retrieverName: string, query: unknown, captureContent: boolean, maxContentLength: number): Attributes {
-  const attributes: Attributes = {
+export interface RetrieverStart {
+  name: string;
+  query: unknown;
+}
+
+export function retrieverStartAttributes(start: RetrieverStart): Attributes {
+  return {
     [GEN_AI_OPERATION_NAME]: "retrieval",
     [OPENINFERENCE_SPAN_KIND]: "RETRIEVER",
-    [GEN_AI_DATA_SOURCE_ID]: retrieverName,
+    [GEN_AI_DATA_SOURCE_ID]: start.name,
   };
-  if (captureContent && typeof query === "string") putPayload(attributes, INPUT_VALUE, textPayload(query, maxContentLength), INPUT_MIME_TYPE);
+}
+
+/** A recorded retrieval's query. */
+export function retrieverStartContent(start: RetrieverStart, maxContentLength: number): Attributes {
+  const attributes: Attributes = {};
+  if (typeof start.query === "string") putPayload(attributes, INPUT_VALUE, textPayload(start.query, maxContentLength), INPUT_MIME_TYPE);
   return attributes;
 }
 

@@ -33,7 +33,7 @@ export function toolName(serialized: unknown, runName: string | undefined): stri
   return runName ?? asString(asRecord(serialized)?.["name"]) ?? "tool";
 }
 
-export function toolStartAttributes(start: ToolStart, captureContent: boolean, maxContentLength: number): Attributes {
+export function toolStartAttributes(start: ToolStart): Attributes {
   const name = start.name;
   const attributes: Attributes = {
     [GEN_AI_OPERATION_NAME]: "execute_tool",
@@ -48,11 +48,16 @@ export function toolStartAttributes(start: ToolStart, captureContent: boolean, m
     attributes[GEN_AI_TOOL_DESCRIPTION] = description;
     attributes[TOOL_DESCRIPTION] = description;
   }
-  if (captureContent && typeof start.input === "string") {
-    const payload = toPayload(start.input, maxContentLength);
-    putPayload(attributes, GEN_AI_TOOL_CALL_ARGUMENTS, payload);
-    putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
-  }
+  return attributes;
+}
+
+/** A recorded tool call's arguments. */
+export function toolStartContent(start: ToolStart, maxContentLength: number): Attributes {
+  const attributes: Attributes = {};
+  if (typeof start.input !== "string") return attributes;
+  const payload = toPayload(start.input, maxContentLength);
+  putPayload(attributes, GEN_AI_TOOL_CALL_ARGUMENTS, payload);
+  putPayload(attributes, INPUT_VALUE, payload, INPUT_MIME_TYPE);
   return attributes;
 }
 

@@ -367,16 +367,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     attributes[LANGCHAIN_RUN_ID] = identity.runId;
     const span = this.tracer.startSpan(identityText(spanName), { kind, attributes: this.bounded(attributes) }, parentContext);
     const recording = span.isRecording();
-    if (recording) {
-      const metadata: Attributes = {};
-      contained("run metadata", () => putRunMetadata(metadata, identity, this.options.maxContentLength, fromContext));
-      span.setAttributes(this.bounded(metadata));
-    }
     const captureContent = this.options.captureContent && !isHiddenRun(identity.tags) && recording;
     let content: Attributes | undefined;
-    if (captureContent) {
-      content = contained("start content", () => keepConventions(builders.content(start, this.options.maxContentLength, attributes), this.options.contentConventions));
-      if (content !== undefined) span.setAttributes(this.bounded(content));
+    if (recording) {
+      // What only a recorded span gets, in one write: the metadata JSON and the content.
+      const recorded: Attributes = {};
+      contained("run metadata", () => putRunMetadata(recorded, identity, this.options.maxContentLength, fromContext));
+      if (captureContent) {
+        content = contained("start content", () => keepConventions(builders.content(start, this.options.maxContentLength, attributes), this.options.contentConventions));
+        if (content !== undefined) Object.assign(recorded, content);
+      }
+      span.setAttributes(this.bounded(recorded));
     }
     if (identity.parentRunId === undefined) this.callerSpans?.rootStarted(span, parentContext, { ...attributes, ...content });
     this.runs.add(identity.runId, {

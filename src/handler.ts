@@ -407,11 +407,12 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     builders: StartBuilders<T>,
     start: T,
   ): void {
-    // Under an unsampled run of ours, it shares that run's span (ending it does nothing) and
-    // context: nothing in an unsampled trace is recorded, so which of its runs a context names
-    // matters to no one. Under anyone else's span, a span of its own: ending this run must not end theirs.
+    // Under an unsampled run of ours that records nothing, it shares that run's span (ending it
+    // does nothing) and context: nothing in an unsampled trace is recorded, so which of its runs a
+    // context names matters to no one. Under any other span (the caller's, or a run's recorded but
+    // not sampled), a span of its own: ending this run must not end that one.
     const parentSpan = trace.getSpan(parentContext);
-    const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span;
+    const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span && !parentSpan.isRecording();
     const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
     const measured = this.metrics.recording && contained("start attributes", () => builders.structure(start));
     this.runs.add(identity.runId, {

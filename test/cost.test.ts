@@ -17,6 +17,7 @@ import {
   SamplingDecision,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
+  type ReadableSpan,
   type Sampler,
 } from "@opentelemetry/sdk-trace-base";
 import { z } from "zod";
@@ -122,6 +123,21 @@ describe("sampling", () => {
     await context.with(trace.setSpan(context.active(), request), () => chain.invoke("q", { callbacks: [handler] }));
     expect(request.isRecording()).toBe(true); // still open: the run's end was not the request's
     request.end();
+  });
+
+  it("never ends a run's RECORD_ONLY span at the end of a run inside it", async () => {
+    const recordOnly: Sampler = { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => "record only" };
+    const ended: ReadableSpan[] = [];
+    const provider = new BasicTracerProvider({
+      sampler: recordOnly,
+      spanProcessors: [{ onStart: () => {}, onEnd: (span) => ended.push(span), forceFlush: async () => {}, shutdown: async () => {} }],
+    });
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: provider });
+    const inner = RunnableLambda.from((q: string) => q.toUpperCase()).withConfig({ runName: "inner" });
+    const outer = RunnableLambda.from((q: string, config) => inner.invoke(q, config)).withConfig({ runName: "outer" });
+    await outer.invoke("q", { callbacks: [handler] });
+    // The inner run, under a span that is not sampled, started none; the outer span ended once, at its own end.
+    expect(ended.map((span) => [span.name, span.attributes["output.value"]])).toEqual([["outer", "Q"]]);
   });
 
   it("records content for a recorded run (the same paths serialise the payload)", async () => {

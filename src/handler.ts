@@ -40,7 +40,7 @@ import { lastIdSegment } from "./attributes/content.js";
 import { openInferenceContext } from "./attributes/openinference-context.js";
 import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
 import { toolEndAttributes, toolName, toolStartAttributes, toolStartContent } from "./attributes/tool.js";
-import { GenAiMetrics } from "./metrics.js";
+import { GenAiMetrics, isMeasuredRunType } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { callerContext, parentContextOf, runContext } from "./run-context.js";
@@ -414,7 +414,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parentSpan = trace.getSpan(parentContext);
     const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span && !parentSpan.isRecording();
     const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
-    const measured = this.metrics.recording && contained("start attributes", () => builders.structure(start));
+    const measured = isMeasuredRunType(identity.runType) && this.metrics.recording && contained("start attributes", () => builders.structure(start));
     this.runs.add(identity.runId, {
       span,
       context: sharesParentSpan ? parentContext : runContext(parentContext, span, identity.runId),

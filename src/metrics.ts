@@ -43,6 +43,13 @@ export const OTHER_METRIC_VALUE = "_OTHER";
 /** Operations these metrics cover; the conventions define no client metric for workflows or plain chains. */
 const MEASURED_OPERATIONS: ReadonlySet<AttributeValue> = new Set(["chat", "text_completion", "execute_tool", "retrieval"]);
 const MODEL_OPERATIONS: ReadonlySet<AttributeValue> = new Set(["chat", "text_completion"]);
+/** LangChain's run types whose operations these are: chains (and the agents and workflows among them) have none. */
+const MEASURED_RUN_TYPES: ReadonlySet<string> = new Set(["llm", "tool", "retriever"]);
+
+/** Whether a run of this LangChain run type can have GenAI metrics: its start attributes are needed only then. */
+export function isMeasuredRunType(runType: string): boolean {
+  return MEASURED_RUN_TYPES.has(runType);
+}
 /** Span attributes known at a run's start that metrics carry too. */
 const START_KEYS = [GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL] as const;
 

@@ -193,6 +193,16 @@ describeE2E("Phoenix reads what we send", () => {
       expect(root?.output?.value).toContain("SSO");
     });
 
+    it("reads a value written without a mime type as text, and one marked application/json as JSON", () => {
+      const mimeTypeWritten = (span: PhoenixSpan, io: "input" | "output") => (span.attributes[io] as { mime_type?: string } | undefined)?.mime_type;
+      const text = spans.filter((span) => span.output !== null && mimeTypeWritten(span, "output") === undefined);
+      const json = spans.filter((span) => span.input !== null && mimeTypeWritten(span, "input") === "application/json");
+      expect(text.length, "spans with a text output").toBeGreaterThan(0);
+      expect(json.length, "spans with a JSON input").toBeGreaterThan(0);
+      for (const span of text) expect.soft(span.output?.mimeType, span.name).toBe("text");
+      for (const span of json) expect.soft(span.input?.mimeType, span.name).toBe("json");
+    });
+
     it.skipIf(!process.env["PHOENIX_SCREENSHOT"])("screenshots the trace in Phoenix's UI with headless Chromium", async () => {
       const file = resolve(REPO_ROOT, process.env["PHOENIX_SCREENSHOT"] ?? "");
       // The last model call: the conversation, the tool calls and the tokens.

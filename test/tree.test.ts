@@ -79,6 +79,8 @@ describe("the run tree becomes the trace tree", () => {
     const toolsNode = spans.find((s) => s.name === "tools");
     expect(toolsNode?.attributes["langgraph.node"]).toBe("tools");
     expect(toolsNode?.attributes["langgraph.step"]).toBeTypeOf("number");
+    // Their metadata keeps what the app set (LangGraph copies thread_id there), not LangGraph's bookkeeping.
+    expect(JSON.parse(String(toolsNode?.attributes["metadata"]))).toEqual({ thread_id: "thread-42" });
     // LangGraph's hidden plumbing keeps its span but not a copy of the graph's input.
     const start = tracing.span("__start__");
     expect(start.attributes["tag.tags"]).toContain("langsmith:hidden");

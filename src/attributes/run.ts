@@ -99,10 +99,11 @@ function mergedMetadata(run: RunIdentity, fromContext: OpenInferenceContext | un
 
 /**
  * LangGraph fills every run's metadata with its own bookkeeping (`langgraph_*`,
- * `checkpoint_ns`, `versions`): it becomes `langgraph.*` attributes instead. LangChain's
- * `ls_*` keys stay, as Phoenix users filter on them (`metadata['ls_model_name']`).
+ * `checkpoint_ns`, `versions`): it becomes `langgraph.*` attributes instead. `ls_integration`
+ * only tells LangSmith which integration made the run (`langgraph` on every graph run). The
+ * other `ls_*` keys stay, as Phoenix users filter on them (`metadata['ls_model_name']`).
  */
-const FRAMEWORK_KEY = /^(langgraph_|__)|^(checkpoint_ns|versions)$/;
+const FRAMEWORK_KEY = /^(langgraph_|__)|^(checkpoint_ns|versions|ls_integration)$/;
 
 function withoutFrameworkKeys(metadata: Record<string, unknown>): Record<string, unknown> | undefined {
   let userMetadata: Record<string, unknown> | undefined;

@@ -35,8 +35,16 @@ export class CallerSpans {
   }
 }
 
+/** A value's mime type, which the run writes for JSON only. */
+const MIME_TYPE_OF_VALUE = [
+  [INPUT_VALUE, INPUT_MIME_TYPE],
+  [OUTPUT_VALUE, OUTPUT_MIME_TYPE],
+] as const;
+
 function pick(attributes: Attributes, names: readonly string[]): Attributes {
   const picked: Attributes = {};
   for (const name of names) if (attributes[name] !== undefined) picked[name] = attributes[name];
+  // The caller's span may hold an earlier root run's JSON mime type: a text value says so.
+  for (const [value, mimeType] of MIME_TYPE_OF_VALUE) if (picked[value] !== undefined && picked[mimeType] === undefined) picked[mimeType] = "text/plain";
   return picked;
 }

@@ -30,17 +30,17 @@ import {
   LANGCHAIN_TOOL_STREAM_EVENTS,
   OPENINFERENCE_SPAN_KIND,
 } from "./attribute-names.js";
-import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, chainStartContent, isGraph, putChainInput } from "./attributes/chain.js";
+import { chainEndAttributes, chainKind, chainSpanName, chainStartAttributes, chainStartContent, isGraph, putChainInput, type ChainStart } from "./attributes/chain.js";
 import { failureRecord, isCancellation, statusMessage } from "./attributes/error.js";
 import { keepConventions } from "./attributes/conventions.js";
 import { boundAttributes, identityText } from "./attributes/limits.js";
-import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, modelStartContent, offeredToolDescriptions, type ModelOperation } from "./attributes/model.js";
-import { retrieverEndAttributes, retrieverStartAttributes, retrieverStartContent } from "./attributes/retriever.js";
+import { modelEndAttributes, modelName, modelSpanName, modelStartAttributes, modelStartContent, offeredToolDescriptions, type ModelOperation, type ModelStart } from "./attributes/model.js";
+import { retrieverEndAttributes, retrieverStartAttributes, retrieverStartContent, type RetrieverStart } from "./attributes/retriever.js";
 import { lastIdSegment } from "./attributes/content.js";
 import { openInferenceContext } from "./attributes/openinference-context.js";
 import { isHiddenRun, putRunAttributes, putRunMetadata, type RunIdentity } from "./attributes/run.js";
-import { toolEndAttributes, toolName, toolStartAttributes, toolStartContent } from "./attributes/tool.js";
-import { GenAiMetrics, isMeasuredRunType } from "./metrics.js";
+import { toolEndAttributes, toolName, toolStartAttributes, toolStartContent, type ToolStart } from "./attributes/tool.js";
+import { GenAiMetrics } from "./metrics.js";
 import { resolveOptions, type OpenTelemetryCallbackHandlerOptions, type ResolvedOptions } from "./options.js";
 import { describeError, toPayload } from "./payload.js";
 import { callerContext, parentContextOf, runContext } from "./run-context.js";
@@ -62,10 +62,10 @@ interface StartBuilders<T> {
   content(start: T, maxContentLength: number, onSpan: Attributes): Attributes;
 }
 
-const CHAIN_START: StartBuilders<Parameters<typeof chainStartAttributes>[0]> = { structure: chainStartAttributes, content: chainStartContent };
-const MODEL_START: StartBuilders<Parameters<typeof modelStartAttributes>[0]> = { structure: modelStartAttributes, content: modelStartContent };
-const TOOL_START: StartBuilders<Parameters<typeof toolStartAttributes>[0]> = { structure: toolStartAttributes, content: toolStartContent };
-const RETRIEVER_START: StartBuilders<Parameters<typeof retrieverStartAttributes>[0]> = { structure: retrieverStartAttributes, content: retrieverStartContent };
+const CHAIN_START: StartBuilders<ChainStart> = { structure: chainStartAttributes, content: chainStartContent };
+const MODEL_START: StartBuilders<ModelStart> = { structure: modelStartAttributes, content: modelStartContent };
+const TOOL_START: StartBuilders<ToolStart> = { structure: toolStartAttributes, content: toolStartContent };
+const RETRIEVER_START: StartBuilders<RetrieverStart> = { structure: retrieverStartAttributes, content: retrieverStartContent };
 /** A start whose own builders failed: the span keeps the run's identity only. */
 const NO_START_ATTRIBUTES: StartBuilders<undefined> = { structure: () => ({}), content: () => ({}) };
 
@@ -388,7 +388,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
       captureContent,
       firstChunkAt: undefined,
       streamEvents: 0,
-      metricAttributes: this.metrics.startAttributes(attributes),
+      metricAttributes: this.metrics.measures(identity.runType) ? this.metrics.startAttributes(attributes) : undefined,
     });
   }
 
@@ -414,7 +414,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const parentSpan = trace.getSpan(parentContext);
     const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span && !parentSpan.isRecording();
     const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
-    const measured = isMeasuredRunType(identity.runType) && this.metrics.recording && contained("start attributes", () => builders.structure(start));
+    const measured = this.metrics.measures(identity.runType) && contained("start attributes", () => builders.structure(start));
     this.runs.add(identity.runId, {
       span,
       context: sharesParentSpan ? parentContext : runContext(parentContext, span, identity.runId),
@@ -444,7 +444,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     } finally {
       run.span.end();
       releaseFailedChildren(run, false);
-      if (run.metricAttributes !== undefined) this.metrics.recordEnd(run, attributes, performance.now());
+      this.metrics.recordEnd(run, attributes);
     }
   }
 
@@ -464,7 +464,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const reason = saysCancelled ? (run.failedChildren?.at(-1)?.reason ?? failure.reason) : failure.reason;
     this.runs.removeAndEndChildren(runId, cancelled ? "cancelled" : "parent_ended", reason);
     if (typeof error === "object" && error !== null) reportedErrors.add(error);
-    this.metrics.recordError(run, failure.type, performance.now());
+    this.metrics.recordError(run, failure.type);
     try {
       const attributes: Attributes = { [ERROR_TYPE]: failure.type };
       if (run.captureContent) contained("late inputs", () => putLateInputs(attributes, kwargs, this.options.maxContentLength));
@@ -490,7 +490,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     try {
       run.span.setAttribute(LANGCHAIN_RUN_UNFINISHED, reason);
       if (reason === "cancelled") {
-        this.metrics.recordError(run, ERROR_TYPE_CANCELLED, performance.now());
+        this.metrics.recordError(run, ERROR_TYPE_CANCELLED);
         run.span.setAttribute(ERROR_TYPE, ERROR_TYPE_CANCELLED);
         run.span.setStatus({ code: SpanStatusCode.ERROR, message: statusMessage(detail ?? "its parent run was cancelled", true) });
       }

@@ -45,11 +45,6 @@ const MEASURED_OPERATIONS: ReadonlySet<AttributeValue> = new Set(["chat", "text_
 const MODEL_OPERATIONS: ReadonlySet<AttributeValue> = new Set(["chat", "text_completion"]);
 /** LangChain's run types whose operations these are: chains (and the agents and workflows among them) have none. */
 const MEASURED_RUN_TYPES: ReadonlySet<string> = new Set(["llm", "tool", "retriever"]);
-
-/** Whether a run of this LangChain run type can have GenAI metrics: its start attributes are needed only then. */
-export function isMeasuredRunType(runType: string): boolean {
-  return MEASURED_RUN_TYPES.has(runType);
-}
 /** Span attributes known at a run's start that metrics carry too. */
 const START_KEYS = [GEN_AI_OPERATION_NAME, GEN_AI_PROVIDER_NAME, GEN_AI_REQUEST_MODEL] as const;
 
@@ -70,7 +65,7 @@ function cap(value: string): string {
 }
 
 /** The metric attributes of a run, from its span's start attributes; undefined for runs no GenAI metric covers. */
-export function startMetricAttributes(startAttributes: Attributes): Attributes | undefined {
+function startMetricAttributes(startAttributes: Attributes): Attributes | undefined {
   if (!MEASURED_OPERATIONS.has(startAttributes[GEN_AI_OPERATION_NAME] as AttributeValue)) return undefined;
   const attributes: Attributes = {};
   for (const key of START_KEYS) {
@@ -154,23 +149,23 @@ export class GenAiMetrics {
 
   constructor(private readonly meterProvider: MeterProvider | undefined) {}
 
-  /** Whether anything would record a measurement (an SDK's provider, given or registered globally). */
-  get recording(): boolean {
+  /**
+   * Whether a run of this LangChain type is measured: a model, tool or retriever run, while an SDK
+   * (given or registered globally) records metrics. Only such a run needs `startAttributes`.
+   */
+  measures(runType: string): boolean {
     try {
-      return this.current().recording;
+      return MEASURED_RUN_TYPES.has(runType) && this.current().recording;
     } catch {
       return false;
     }
   }
 
-  /**
-   * Metric attributes to keep on an open run (see `startMetricAttributes`), their values bounded;
-   * undefined while no SDK records metrics, so that the run's end skips them altogether.
-   */
+  /** Metric attributes to keep on an open run that is measured (see `startMetricAttributes`), their values bounded. */
   startAttributes(startAttributes: Attributes): Attributes | undefined {
     try {
       const attributes = startMetricAttributes(startAttributes);
-      return attributes === undefined || !this.current().recording ? undefined : this.distinct.boundAll(attributes);
+      return attributes === undefined ? undefined : this.distinct.boundAll(attributes);
     } catch (error) {
       diag.warn(`langchain-otel: metric attributes skipped: ${describeError(error)}`);
       return undefined;
@@ -178,8 +173,9 @@ export class GenAiMetrics {
   }
 
   /** A run ended: its duration, and for models its token usage and time to first chunk. */
-  recordEnd(run: MeasuredRun, endAttributes: Attributes, now: number): void {
+  recordEnd(run: MeasuredRun, endAttributes: Attributes): void {
     if (run.metricAttributes === undefined) return;
+    const now = performance.now();
     try {
       const attributes = { ...run.metricAttributes };
       const responseModel = endAttributes[GEN_AI_RESPONSE_MODEL];
@@ -197,8 +193,9 @@ export class GenAiMetrics {
   }
 
   /** A run failed or was cancelled: its duration with `error.type`, and its time to first chunk if it streamed. */
-  recordError(run: MeasuredRun, errorType: string, now: number): void {
+  recordError(run: MeasuredRun, errorType: string): void {
     if (run.metricAttributes === undefined) return;
+    const now = performance.now();
     try {
       const instruments = this.current();
       const attributes = run.metricAttributes;

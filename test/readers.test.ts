@@ -192,6 +192,18 @@ describe("annotateCallerSpan", () => {
     expect(String(request["output.value"])).toContain("Done: ");
   });
 
+  it("gives the caller's span the mime type of the last root run's values, text included", async () => {
+    const tracing = createTestTracing({ annotateCallerSpan: true });
+    const asJson = RunnableLambda.from((input: { q: string }) => ({ a: input.q })).withConfig({ runName: "json" });
+    const asText = RunnableLambda.from((q: string) => q.toUpperCase()).withConfig({ runName: "text" });
+    await tracing.inRequestSpan("POST /two", async () => {
+      await asJson.invoke({ q: "x" }, { callbacks: [tracing.handler] });
+      await asText.invoke("y", { callbacks: [tracing.handler] });
+    });
+    const request = tracing.span("POST /two").attributes;
+    expect([request["input.value"], request["input.mime_type"], request["output.value"], request["output.mime_type"]]).toEqual(["y", "text/plain", "Y", "text/plain"]);
+  });
+
   it("leaves the caller's span alone by default", async () => {
     const tracing = createTestTracing();
     await tracing.inRequestSpan("GET /", () => RunnableLambda.from((s: string) => s).invoke("x", { callbacks: [tracing.handler] }));

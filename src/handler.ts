@@ -427,6 +427,30 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     });
   }
 
+  /**
+   * A run under one of our runs that records nothing (not sampled, or no SDK) shares that run's
+   * span and context and needs nothing else of its start: no names, no attributes. Nothing in
+   * that trace is recorded, so a span the app made active inside the parent run changes nothing
+   * either (`startUnsampledRun` has the rest). False when the run must be described: a recorded
+   * or unknown parent, a duplicated start, or a run whose metrics are measured.
+   */
+  private joinedUnrecordedParent(runId: string, parentRunId: string | undefined, runType: string): boolean {
+    const parentRun = this.runs.get(parentRunId);
+    if (parentRun === undefined || parentRun.span.isRecording() || this.metrics.measures(runType) || this.runs.has(runId)) return false;
+    if ((parentRun.span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) return false;
+    this.runs.add(runId, {
+      span: parentRun.span,
+      context: parentRun.context,
+      parentRunId,
+      runType,
+      captureContent: false,
+      firstChunkAt: undefined,
+      streamEvents: 0,
+      metricAttributes: undefined,
+    });
+    return true;
+  }
+
   /** `endAttributes` is only computed for a run we know, with that run's content setting. The span always ends. */
   private endRun(runId: string, endAttributes: (captureContent: boolean, run: OpenRun) => Attributes): void {
     const run = this.runs.removeAndEndChildren(runId);
@@ -542,6 +566,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    */
   private safelyStart(callback: string, runId: string, parentRunId: string | undefined, runType: string, body: () => void): void {
     this.safely(callback, () => {
+      if (this.joinedUnrecordedParent(runId, parentRunId, runType)) return;
       try {
         body();
       } catch (error) {

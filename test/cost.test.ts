@@ -7,7 +7,7 @@ import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import { HumanMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
-import { context, trace, TraceFlags, type SpanContext } from "@opentelemetry/api";
+import { context, ProxyTracerProvider, trace, TraceFlags, type Span, type SpanContext } from "@opentelemetry/api";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -112,6 +112,49 @@ describe("sampling", () => {
       expect((inside?.traceFlags ?? 1) & TraceFlags.SAMPLED).toBe(0);
     }
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(handler.openRunCount).toBe(0);
+  });
+
+  it("lets a run inside an unrecorded run share that run's span, even under a span the app made active there", async () => {
+    const { handler, exporter, sampled, provider } = handlerWith(new AlwaysOffSampler());
+    const seen: { chain?: Span; tool?: Span } = {};
+    const lookup = tool(
+      async (_input, config) => {
+        seen.tool = getRunSpan(config);
+        return "found";
+      },
+      { name: "lookup", schema: z.object({ q: z.string() }) },
+    );
+    const chain = RunnableLambda.from(async (q: string, config) => {
+      seen.chain = getRunSpan(config);
+      const appSpan = provider.getTracer("app").startSpan("prepare", {}, getRunContext(config));
+      const result = await context.with(trace.setSpan(getRunContext(config)!, appSpan), () => lookup.invoke({ q }, config));
+      appSpan.end();
+      return result;
+    }).withConfig({ runName: "ask" });
+    await chain.invoke("where?", { callbacks: [handler] });
+
+    expect(seen.chain?.isRecording()).toBe(false);
+    expect(seen.tool).toBe(seen.chain); // nothing in the trace is recorded: the tool run needs no span of its own
+    expect(sampled).toEqual(["ask CHAIN", "prepare"]);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(handler.openRunCount).toBe(0);
+  });
+
+  it("runs with the API's no-op tracer (no SDK): the runs keep a context, record nothing, and are all forgotten", async () => {
+    registerContextManager();
+    const handler = new OpenTelemetryCallbackHandler({ tracerProvider: new ProxyTracerProvider() });
+    let toolSpan: Span | undefined;
+    const lookup = tool(
+      async (_input, config) => {
+        toolSpan = getRunSpan(config);
+        return "found";
+      },
+      { name: "lookup", schema: z.object({ q: z.string() }) },
+    );
+    const chain = RunnableLambda.from(async (q: string, config) => lookup.invoke({ q }, config)).withConfig({ runName: "ask" });
+    await expect(chain.invoke("where?", { callbacks: [handler] })).resolves.toBe("found");
+    expect(toolSpan?.isRecording()).toBe(false);
     expect(handler.openRunCount).toBe(0);
   });
 

@@ -57,6 +57,16 @@ describe("credential-shaped text", () => {
     ["hf_AbCdEfGhIjKlMnOpQrStUv in the log", "hf_AbCdEfGhIjKlMnOpQrStUv"],
     ["aws: AKIAIOSFODNN7EXAMPLE with key", "AKIAIOSFODNN7EXAMPLE"],
     ["DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=Zm9vYmFyYmF6cXV4;EndpointSuffix=core", "Zm9vYmFyYmF6cXV4"],
+    // Every shape on its own, with no key name or header around it.
+    ["charge failed with sk_live_51HxYzAbCdEf0123", "sk_live_51HxYzAbCdEf0123"],
+    ["clone with github_pat_11ABCDEFG0123456789_abcdefghij", "github_pat_11ABCDEFG0123456789_abcdefghij"],
+    ["gitlab glpat-AbCdEf0123456789xyz rejected", "glpat-AbCdEf0123456789xyz"],
+    ["slack xoxb-1234567890-abcdefghij ok", "xoxb-1234567890-abcdefghij"],
+    ["temporary ASIAIOSFODNN7EXAMPLE expired", "ASIAIOSFODNN7EXAMPLE"],
+    ["maps AIzaSyA1234567890abcdefghijklmnopqrstu denied", "AIzaSyA1234567890abcdefghijklmnopqrstu"],
+    ["jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlMTIz in cookie", "eyJzdWIiOiIxMjM0In0"],
+    ["sent bearer abc123.def456-ghi to upstream", "abc123.def456-ghi"],
+    ["PROXY-AUTHORIZATION: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="],
   ])("scrubs %s", (text, secret) => {
     const scrubbed = scrubSecrets(text);
     expect(scrubbed).not.toContain(secret);

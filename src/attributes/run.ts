@@ -48,8 +48,8 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanN
   if (run.parentRunId !== undefined && !parentRunTraced) attributes[LANGCHAIN_RUN_PARENT_ID] = run.parentRunId;
   // A chain's span is named after its run: the name is written again only where the span's differs.
   if (run.runName !== undefined && run.runName !== spanName) attributes[LANGCHAIN_RUN_NAME] = run.runName;
-  const tags = [...(fromContext?.tags ?? []), ...(Array.isArray(run.tags) ? run.tags.filter((tag) => typeof tag === "string") : [])];
-  if (tags.length > 0) attributes[TAG_TAGS] = fromContext?.tags === undefined ? tags : [...new Set(tags)];
+  const tags = runTags(run.tags, fromContext?.tags);
+  if (tags !== undefined) attributes[TAG_TAGS] = tags;
   const metadata = mergedMetadata(run, fromContext);
   if (metadata !== undefined) {
     putLangGraphAttributes(attributes, metadata);
@@ -67,6 +67,13 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanN
   // A session set only through the context names the conversation too.
   const sessionId = attributes[SESSION_ID];
   if (typeof sessionId === "string" && attributes[GEN_AI_CONVERSATION_ID] === undefined) attributes[GEN_AI_CONVERSATION_ID] = sessionId;
+}
+
+/** The run's string tags after the context's, each once; a copy (LangChain's array stays its own), undefined for none. */
+function runTags(runTags: unknown, contextTags: string[] | undefined): string[] | undefined {
+  const own = Array.isArray(runTags) ? runTags.filter((tag): tag is string => typeof tag === "string") : [];
+  const tags = contextTags === undefined ? own : [...new Set([...contextTags, ...own])];
+  return tags.length > 0 ? tags : undefined;
 }
 
 /** The LangChain run type an OpenInference span kind stands for: `langchain.run.type` is left out where it is this one. */

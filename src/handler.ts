@@ -566,8 +566,8 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    */
   private safelyStart(callback: string, runId: string, parentRunId: string | undefined, runType: string, body: () => void): void {
     this.safely(callback, () => {
-      if (this.joinedUnrecordedParent(runId, parentRunId, runType)) return;
       try {
+        if (this.joinedUnrecordedParent(runId, parentRunId, runType)) return;
         body();
       } catch (error) {
         if (typeof runId === "string" && !this.runs.has(runId)) {

@@ -358,7 +358,7 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
     const active = callerContext();
     const parentContext = parentContextOf(active, identity.runId, identity.parentRunId, parentRun?.context);
     const unsampledParent = unsampledSpanContext(parentContext);
-    if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentRun, parentContext, unsampledParent, builders, start);
+    if (unsampledParent !== undefined) return this.startUnsampledRun(identity, parentContext, unsampledParent, builders, start);
     // The sampler sees the run's structure (identity, operation, model); content is built only
     // for a span that will be recorded.
     const fromContext = contained("OpenInference context", () => openInferenceContext(active));
@@ -397,27 +397,17 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
    * it either: ParentBased (the default) follows the parent's decision, TraceIdRatioBased decides
    * once per trace, AlwaysOff never samples. The run still gets a context of its own with the
    * unsampled span, so its children and the app's spans inside it stay in that trace, unsampled;
-   * its metrics are recorded as any run's.
+   * its metrics are recorded as any run's. (Under one of our runs that records nothing, a run
+   * that needs no metrics never gets here: `joinedUnrecordedParent`.)
    */
-  private startUnsampledRun<T>(
-    identity: RunIdentity,
-    parentRun: OpenRun | undefined,
-    parentContext: Context,
-    parentSpanContext: SpanContext,
-    builders: StartBuilders<T>,
-    start: T,
-  ): void {
-    // Under an unsampled run of ours that records nothing, it shares that run's span (ending it
-    // does nothing) and context: nothing in an unsampled trace is recorded, so which of its runs a
-    // context names matters to no one. Under any other span (the caller's, or a run's recorded but
-    // not sampled), a span of its own: ending this run must not end that one.
-    const parentSpan = trace.getSpan(parentContext);
-    const sharesParentSpan = parentSpan !== undefined && parentSpan === parentRun?.span && !parentSpan.isRecording();
-    const span = sharesParentSpan ? parentSpan : trace.wrapSpanContext(parentSpanContext);
+  private startUnsampledRun<T>(identity: RunIdentity, parentContext: Context, parentSpanContext: SpanContext, builders: StartBuilders<T>, start: T): void {
+    // A span of its own: ending this run must not end the caller's span, or a run's span that is
+    // recorded but not sampled.
+    const span = trace.wrapSpanContext(parentSpanContext);
     const measured = this.metrics.measures(identity.runType) && contained("start attributes", () => builders.structure(start));
     this.runs.add(identity.runId, {
       span,
-      context: sharesParentSpan ? parentContext : runContext(parentContext, span, identity.runId),
+      context: runContext(parentContext, span, identity.runId),
       parentRunId: identity.parentRunId,
       runType: identity.runType,
       captureContent: false,
@@ -429,10 +419,10 @@ export class OpenTelemetryCallbackHandler extends BaseCallbackHandler {
 
   /**
    * A run under one of our runs that records nothing (not sampled, or no SDK) shares that run's
-   * span and context and needs nothing else of its start: no names, no attributes. Nothing in
-   * that trace is recorded, so a span the app made active inside the parent run changes nothing
-   * either (`startUnsampledRun` has the rest). False when the run must be described: a recorded
-   * or unknown parent, a duplicated start, or a run whose metrics are measured.
+   * span (ending it does nothing) and context, and needs nothing else of its start: no names, no
+   * attributes. Nothing in that trace is recorded, so a span the app made active inside the parent
+   * run changes nothing either (`startUnsampledRun` has the rest). False when the run must be
+   * described: a recorded or unknown parent, a duplicated start, or a run whose metrics are measured.
    */
   private joinedUnrecordedParent(runId: string, parentRunId: string | undefined, runType: string): boolean {
     const parentRun = this.runs.get(parentRunId);

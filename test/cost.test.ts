@@ -183,6 +183,15 @@ describe("sampling", () => {
     expect(ended.map((span) => [span.name, span.attributes["output.value"]])).toEqual([["outer", "Q"]]);
   });
 
+  it("does not serialise a graph step's input it does not write (the graph's state, at every step)", async () => {
+    const { handler, exporter } = handlerWith(new AlwaysOnSampler());
+    const probe = countingPayload();
+    const step = RunnableLambda.from(() => "done").withConfig({ runName: "inside a node" });
+    await step.invoke({ state: probe.payload }, { callbacks: [handler], metadata: { langgraph_node: "agent" } });
+    expect(probe.reads()).toBe(0);
+    expect(exporter.getFinishedSpans()[0]?.attributes["output.value"]).toBe("done");
+  });
+
   it("records content for a recorded run (the same paths serialise the payload)", async () => {
     const { handler, exporter } = handlerWith(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(1) }));
     const probe = countingPayload();

@@ -78,9 +78,13 @@ export function chainStartAttributes(start: ChainStart): Attributes {
 /** A recorded chain's input, and a prompt's template and variables (written once: a prompt's variables are its input). */
 export function chainStartContent(start: ChainStart, maxContentLength: number): Attributes {
   const attributes: Attributes = {};
+  const isPrompt = start.kind.kind === "prompt";
+  const writesInput = !isInsideGraphStep(start.metadata);
+  // Inside a graph step the input is the graph's whole state: not even serialised unless a prompt's variables need it.
+  if (!isPrompt && !writesInput) return attributes;
   const input = chainValuePayload(start.inputs, maxContentLength);
-  if (start.kind.kind === "prompt") Object.assign(attributes, promptTemplateContent(start.serialized, start.inputs, input, maxContentLength));
-  if (!isInsideGraphStep(start.metadata)) putPayload(attributes, INPUT_VALUE, input, INPUT_MIME_TYPE);
+  if (isPrompt) Object.assign(attributes, promptTemplateContent(start.serialized, start.inputs, input, maxContentLength));
+  if (writesInput) putPayload(attributes, INPUT_VALUE, input, INPUT_MIME_TYPE);
   return attributes;
 }
 

@@ -79,10 +79,11 @@ async function main(): Promise<void> {
   log(`${settings.smoke ? "smoke" : "full"} run: ${configurations.length} configurations × ${workloads.length} workloads`);
 
   const nesting = await checkNesting(context, expectedTrees);
-  const throughput = await measureThroughput(context);
+  const oneConvention = oneConventionConfigurations(pipeline.provider);
+  const throughput = await measureThroughput({ ...context, configurations: [...configurations, ...oneConvention] });
   const fidelity = await measureTimingFidelity(context);
   const heap = await measureHeapGrowth(context);
-  const wireContext = { ...context, configurations: [...configurations, ...oneConventionConfigurations(pipeline.provider)] };
+  const wireContext = { ...context, configurations: [...configurations, ...oneConvention] };
   const wire = await measureWireBytes(wireContext, settings.wire, [createDemoWorkload()]);
   const runCounts = new Map([...expectedTrees].map(([workloadId, tree]) => [workloadId, tree.runCount]));
   const scale = await measureScale(workloads, runCounts, settings.scale, log);

@@ -157,6 +157,15 @@ export function keyRatios(results: BenchResults): KeyRatio[] {
       value: `${fixed(ratio(oursWithoutContent, floor), 2)}×`,
       verdict: primary ? targetVerdict(ratio(oursWithoutContent, floor) <= TARGETS.oursWithoutContentOverFloor) : "info",
     });
+    // What writing each thing once would save: the same content in one convention only.
+    for (const convention of primary ? (["gen_ai", "openinference"] as const) : []) {
+      const oneConvention = medianOverhead(results, `ours-${convention}-only`, workload.id);
+      ratios.push({
+        label: `${workload.id}: ours with ${convention} content only (contentConventions) ÷ floor (awaited) (${fixed(oneConvention)} ÷ ${fixed(floor)} µs)`,
+        value: `${fixed(ratio(oneConvention, floor), 2)}×`,
+        verdict: "info",
+      });
+    }
     const noop = medianOverhead(results, "noop", workload.id);
     const neverSampled = medianOverhead(results, "ours-always-off", workload.id);
     ratios.push({

@@ -70,8 +70,8 @@ export function putRunAttributes(attributes: Attributes, run: RunIdentity, spanN
 }
 
 /** The run's string tags after the context's, each once; a copy (LangChain's array stays its own), undefined for none. */
-function runTags(runTags: unknown, contextTags: string[] | undefined): string[] | undefined {
-  const own = Array.isArray(runTags) ? runTags.filter((tag): tag is string => typeof tag === "string") : [];
+function runTags(ownTags: unknown, contextTags: string[] | undefined): string[] | undefined {
+  const own = Array.isArray(ownTags) ? ownTags.filter((tag): tag is string => typeof tag === "string") : [];
   const tags = contextTags === undefined ? own : [...new Set([...contextTags, ...own])];
   return tags.length > 0 ? tags : undefined;
 }
